@@ -1,0 +1,60 @@
+/**
+ * The two activities, from a factory that takes their dependencies. Each makes one attempt and classifies
+ * the answer: values for what the workflow acts on, `ApplicationFailure` (type = google.rpc code name) for
+ * faults, retryable or not by the one table in `src/rpc-code.ts`.
+ */
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import type { CancelAnswer, GetAnswer } from '../src/call-answers';
+import { InvalidArgumentError, invalidArgumentDetails } from '../src/invalid-argument';
+import type { OperationRefInput } from '../src/operation-ref';
+import { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from '../src/operations-client';
+import { isRetryable } from '../src/rpc-code';
+
+/** What the activities need: credentials, the shared dispatcher, the host allowlist, a clock. */
+export type ActivityDeps = OperationsClientOptions;
+
+/** Creates the activities. The worker passes real dependencies; tests pass real ones aimed at the emulator. */
+export function createActivities(deps: ActivityDeps) {
+  const client = new OperationsClient(deps);
+  return {
+    /** `POST {name}:cancel`. UNIMPLEMENTED, NOT_FOUND and FAILED_PRECONDITION are answers, not failures. */
+    async requestCancel(input: OperationRefInput): Promise<CancelAnswer> {
+      const answer = await classifyFailures(() => client.cancel(input, Context.current().cancellationSignal));
+      log.info('cancel answered', { operation: input.operation, result: answer.result });
+      return answer;
+    },
+    /** `GET {name}`: a bounded summary of the operation, or "not found". */
+    async getOperation(input: OperationRefInput): Promise<GetAnswer> {
+      return classifyFailures(() => client.get(input, Context.current().cancellationSignal));
+    },
+  };
+}
+
+/** The activities' interface, for `proxyActivities<Activities>()`. */
+export type Activities = ReturnType<typeof createActivities>;
+
+async function classifyFailures<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) {
+      throw ApplicationFailure.create({
+        type: 'INVALID_ARGUMENT',
+        message: err.message,
+        nonRetryable: true,
+        details: [invalidArgumentDetails(err)],
+      });
+    }
+    if (err instanceof GoogleCallFailure) {
+      const { code, message, httpStatus, retryDelayMs, reason } = err.error;
+      throw ApplicationFailure.create({
+        type: code,
+        message,
+        nonRetryable: !isRetryable(code),
+        details: [{ httpStatus, ...(reason === undefined ? {} : { reason }) }],
+        ...(retryDelayMs === undefined ? {} : { nextRetryDelay: retryDelayMs }),
+      });
+    }
+    throw err;
+  }
+}

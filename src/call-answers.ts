@@ -1,0 +1,19 @@
+/**
+ * What the two activities return: every answer the workflow must act on is a value; only faults throw.
+ *
+ * Pure types: safe to import from workflow code.
+ */
+import type { OperationSummary } from './operation-summary';
+
+/** The answer to `POST {name}:cancel`. */
+export type CancelAnswer =
+  | { result: 'accepted' }
+  /** The service does not support cancellation. */
+  | { result: 'UNIMPLEMENTED'; message: string }
+  /** No such operation (yet: a just-created one may not be visible). */
+  | { result: 'NOT_FOUND'; message: string }
+  /** Not cancellable, or already done. */
+  | { result: 'FAILED_PRECONDITION'; message: string };
+
+/** The answer to `GET {name}`. */
+export type GetAnswer = { found: true; operation: OperationSummary } | { found: false; message: string };

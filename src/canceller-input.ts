@@ -1,0 +1,145 @@
+/**
+ * The inputs of `cancelOperation` and `awaitOperation`, and their validation: one JSON object each (the Web
+ * UI's Start Workflow form passes exactly one argument), checked field by field before anything is sent.
+ *
+ * Pure: safe to import from workflow code.
+ */
+import type { Duration } from '@temporalio/common';
+import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from './backoff';
+import { parseDuration } from './durations';
+import { InvalidArgumentError } from './invalid-argument';
+import { parseOperationRef, type OperationRef, type OperationRefInput } from './operation-ref';
+
+/** How often to poll GetOperation. */
+export interface PollOptions {
+  /** @default "1s" */
+  initialInterval?: Duration;
+  /** @default 1.5 */
+  backoffCoefficient?: number;
+  /** @default "60s" */
+  maximumInterval?: Duration;
+}
+
+/** The input of `cancelOperation`. */
+export interface CancelOperationInput extends OperationRefInput {
+  /** How long to wait for the cancel to be confirmed. @default "1h" */
+  timeout?: Duration;
+  poll?: PollOptions;
+  /**
+   * How long a NOT_FOUND answer is taken as "not visible yet" (a just-created operation) before the outcome
+   * is `NOT_FOUND`. @default "30s"
+   */
+  notFoundGracePeriod?: Duration;
+}
+
+/** The input of `awaitOperation`: wait for the operation, and cancel it when `timeout` passes. */
+export interface AwaitOperationInput extends OperationRefInput {
+  /** How long to wait for the operation to finish on its own. Required. */
+  timeout: Duration;
+  poll?: PollOptions;
+  /** Cancel the operation when the timeout passes. @default true */
+  cancelOnTimeout?: boolean;
+  /** How long to wait for the cancel to be confirmed after the timeout. @default "1h" */
+  cancelTimeout?: Duration;
+  /** As in {@link CancelOperationInput}. @default "30s" */
+  notFoundGracePeriod?: Duration;
+}
+
+/** Defaults, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 60 * 60 * 1000;
+export const DEFAULT_NOT_FOUND_GRACE_MS = 30 * 1000;
+
+/** A validated input, with durations in milliseconds. */
+export interface CancellerSettings {
+  ref: OperationRef;
+  /** `cancel`: cancel at once; `await`: wait until `waitMs`, then cancel if `cancelOnTimeout`. */
+  mode: 'cancel' | 'await';
+  /** For `await`: how long to wait for the operation before the timeout fires. */
+  waitMs: number;
+  cancelOnTimeout: boolean;
+  /** How long to wait for confirmation of a cancel. */
+  cancelTimeoutMs: number;
+  notFoundGraceMs: number;
+  schedule: PollSchedule;
+}
+
+const REF_FIELDS = ['operation', 'service', 'apiVersion'];
+const CANCEL_FIELDS = new Set([...REF_FIELDS, 'timeout', 'poll', 'notFoundGracePeriod']);
+const AWAIT_FIELDS = new Set([...REF_FIELDS, 'timeout', 'poll', 'cancelOnTimeout', 'cancelTimeout', 'notFoundGracePeriod']);
+const POLL_FIELDS = new Set(['initialInterval', 'backoffCoefficient', 'maximumInterval']);
+
+/** Validates a `cancelOperation` input; throws {@link InvalidArgumentError} naming the field and the rule. */
+export function validateCancelInput(input: unknown): CancellerSettings {
+  const object = requireObject('input', input, CANCEL_FIELDS);
+  const ref = parseOperationRef(object as unknown as OperationRefInput);
+  const cancelTimeoutMs = object['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('timeout', object['timeout']);
+  return {
+    ref,
+    mode: 'cancel',
+    waitMs: 0,
+    cancelOnTimeout: true,
+    cancelTimeoutMs,
+    notFoundGraceMs: parseGrace(object),
+    schedule: parsePoll(object['poll']),
+  };
+}
+
+/** Validates an `awaitOperation` input; throws {@link InvalidArgumentError} naming the field and the rule. */
+export function validateAwaitInput(input: unknown): CancellerSettings {
+  const object = requireObject('input', input, AWAIT_FIELDS);
+  const ref = parseOperationRef(object as unknown as OperationRefInput);
+  if (object['timeout'] === undefined) throw new InvalidArgumentError('timeout', 'is required (e.g. "2h")');
+  const cancelOnTimeout = object['cancelOnTimeout'] ?? true;
+  if (typeof cancelOnTimeout !== 'boolean') {
+    throw new InvalidArgumentError('cancelOnTimeout', 'must be true or false', cancelOnTimeout);
+  }
+  return {
+    ref,
+    mode: 'await',
+    waitMs: parseDuration('timeout', object['timeout']),
+    cancelOnTimeout,
+    cancelTimeoutMs:
+      object['cancelTimeout'] === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('cancelTimeout', object['cancelTimeout']),
+    notFoundGraceMs: parseGrace(object),
+    schedule: parsePoll(object['poll']),
+  };
+}
+
+function parseGrace(object: Record<string, unknown>): number {
+  const value = object['notFoundGracePeriod'];
+  return value === undefined ? DEFAULT_NOT_FOUND_GRACE_MS : parseDuration('notFoundGracePeriod', value, 0);
+}
+
+function parsePoll(value: unknown): PollSchedule {
+  if (value === undefined) return DEFAULT_POLL_SCHEDULE;
+  const poll = requireObject('poll', value, POLL_FIELDS);
+  const initialIntervalMs =
+    poll['initialInterval'] === undefined
+      ? DEFAULT_POLL_SCHEDULE.initialIntervalMs
+      : parseDuration('poll.initialInterval', poll['initialInterval']);
+  const maximumIntervalMs =
+    poll['maximumInterval'] === undefined
+      ? Math.max(DEFAULT_POLL_SCHEDULE.maximumIntervalMs, initialIntervalMs)
+      : parseDuration('poll.maximumInterval', poll['maximumInterval']);
+  if (maximumIntervalMs < initialIntervalMs) {
+    throw new InvalidArgumentError('poll.maximumInterval', 'must not be less than poll.initialInterval', poll['maximumInterval']);
+  }
+  const coefficient = poll['backoffCoefficient'] ?? DEFAULT_POLL_SCHEDULE.backoffCoefficient;
+  if (typeof coefficient !== 'number' || !Number.isFinite(coefficient) || coefficient < 1 || coefficient > 10) {
+    throw new InvalidArgumentError('poll.backoffCoefficient', 'must be a number from 1 to 10', coefficient);
+  }
+  return { initialIntervalMs, backoffCoefficient: coefficient, maximumIntervalMs, jitter: DEFAULT_POLL_SCHEDULE.jitter };
+}
+
+function requireObject(field: string, value: unknown, allowed: ReadonlySet<string>): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(field, 'must be a JSON object', value);
+  }
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key)) {
+      const path = field === 'input' ? key : `${field}.${key}`;
+      throw new InvalidArgumentError(path, `is not a known field (known: ${[...allowed].join(', ')})`);
+    }
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,196 @@
+/**
+ * The two calls everything stands on, made right: `POST {name}:cancel` with an empty body and
+ * `GET {name}`, over one shared undici dispatcher, with Google credentials sent only to allowed hosts.
+ */
+import { request, type Dispatcher } from 'undici';
+import type { CancelAnswer, GetAnswer } from './call-answers';
+import { redactCredentials, type RequestAuthorizer } from './google-auth';
+import { boundMessage, parseErrorResponse, type GoogleCallError } from './google-error';
+import { assertAllowed, parseOperationRef, type HostAllowlist, type OperationRef, type OperationRefInput } from './operation-ref';
+import { summarizeOperation } from './operation-summary';
+
+/** Dependencies of {@link OperationsClient}. */
+export interface OperationsClientOptions {
+  authorizer: RequestAuthorizer;
+  dispatcher: Dispatcher;
+  allowlist: HostAllowlist;
+  /**
+   * `host:port` of a local emulator (`LRO_EMULATOR_HOST`): calls for `*.googleapis.com` operations go there
+   * over plain http instead, with the same path, as Google's own emulator variables do.
+   */
+  emulatorHost?: string;
+  /** @default Date.now */
+  clock?: () => number;
+  /** Larger answers are refused rather than buffered. @default 32 MiB */
+  maxResponseBytes?: number;
+}
+
+/** A call to Google that failed; `error.code` is the google.rpc code name. */
+export class GoogleCallFailure extends Error {
+  override readonly name = 'GoogleCallFailure';
+  constructor(readonly error: GoogleCallError) {
+    super(`${error.code}: ${error.message}`);
+  }
+}
+
+const USER_AGENT = 'temporal-gcp-lro/0.1';
+const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+const ANSWERED_BY_VALUE = new Set(['UNIMPLEMENTED', 'NOT_FOUND', 'FAILED_PRECONDITION'] as const);
+
+interface RawAnswer {
+  status: number;
+  body: string;
+  retryAfter?: string;
+}
+
+/** Google's Operations API over REST, one attempt per call: Temporal does the retrying. */
+export class OperationsClient {
+  private readonly clock: () => number;
+  private readonly maxResponseBytes: number;
+
+  constructor(private readonly options: OperationsClientOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
+  /** Validates the reference against syntax and the allowlist; throws `InvalidArgumentError`. */
+  resolve(input: OperationRefInput): OperationRef {
+    const ref = parseOperationRef(input);
+    assertAllowed(ref, this.options.allowlist);
+    return ref;
+  }
+
+  /** Asks the service to cancel the operation. Throws {@link GoogleCallFailure} for faults. */
+  async cancel(input: OperationRefInput, signal?: AbortSignal): Promise<CancelAnswer> {
+    const ref = this.resolve(input);
+    const answer = await this.send('POST', `${this.target(ref)}:cancel`, signal);
+    if (answer.status >= 200 && answer.status < 300) {
+      if (answer.body.trim() !== '' && !isJsonObject(answer.body)) {
+        throw this.failure({ code: 'UNKNOWN', httpStatus: answer.status, message: 'malformed JSON in the cancel answer' });
+      }
+      return { result: 'accepted' };
+    }
+    const error = this.classify(answer);
+    if (isAnsweredByValue(error.code)) return { result: error.code, message: error.message };
+    throw this.failure(error);
+  }
+
+  /** Reads the operation and returns a bounded summary. Throws {@link GoogleCallFailure} for faults. */
+  async get(input: OperationRefInput, signal?: AbortSignal): Promise<GetAnswer> {
+    const ref = this.resolve(input);
+    const answer = await this.send('GET', this.target(ref), signal);
+    if (answer.status >= 200 && answer.status < 300) {
+      try {
+        return { found: true, operation: summarizeOperation(JSON.parse(answer.body)) };
+      } catch (err) {
+        const message = `malformed Operation in the answer: ${(err as Error).message}`;
+        throw this.failure({ code: 'UNKNOWN', httpStatus: answer.status, message: boundMessage(message) });
+      }
+    }
+    const error = this.classify(answer);
+    if (error.code === 'NOT_FOUND') return { found: false, message: error.message };
+    throw this.failure(error);
+  }
+
+  private target(ref: OperationRef): string {
+    const emulator = this.options.emulatorHost;
+    return emulator && ref.isGoogleHost ? `http://${emulator}/${ref.apiVersion}/${ref.name}` : ref.url;
+  }
+
+  private classify(answer: RawAnswer): GoogleCallError {
+    return parseErrorResponse(answer.status, answer.body, answer.retryAfter, this.clock());
+  }
+
+  private failure(error: GoogleCallError): GoogleCallFailure {
+    return new GoogleCallFailure({ ...error, message: redactCredentials(error.message) });
+  }
+
+  /** One request, with one token refresh and retry on a 401. */
+  private async send(method: 'GET' | 'POST', url: string, signal?: AbortSignal): Promise<RawAnswer> {
+    let answer = await this.sendOnce(method, url, signal);
+    if (answer.status === 401) {
+      await this.authorize(() => this.options.authorizer.refresh());
+      answer = await this.sendOnce(method, url, signal);
+    }
+    return answer;
+  }
+
+  private async sendOnce(method: 'GET' | 'POST', url: string, signal?: AbortSignal): Promise<RawAnswer> {
+    const auth = await this.authorize(() => this.options.authorizer.headers(url));
+    const headers: Record<string, string> = { ...auth, accept: 'application/json', 'user-agent': USER_AGENT };
+    if (method === 'POST') headers['content-type'] = 'application/json';
+    try {
+      const response = await request(url, {
+        method,
+        headers,
+        body: method === 'POST' ? '' : undefined,
+        dispatcher: this.options.dispatcher,
+        signal,
+      });
+      const retryAfter = response.headers['retry-after'];
+      const body = await this.readBody(response.body, response.statusCode);
+      return {
+        status: response.statusCode,
+        body,
+        ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
+      };
+    } catch (err) {
+      if (signal?.aborted || err instanceof GoogleCallFailure) throw err;
+      throw this.failure(transportError(err));
+    }
+  }
+
+  private async readBody(body: Dispatcher.ResponseData['body'], status: number): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body) {
+      const buffer = chunk as Buffer;
+      size += buffer.length;
+      if (size > this.maxResponseBytes) {
+        body.destroy();
+        throw this.failure({
+          code: 'OUT_OF_RANGE',
+          httpStatus: status,
+          message: `the answer is larger than ${this.maxResponseBytes} bytes`,
+        });
+      }
+      chunks.push(buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** Credential problems (the metadata server down, no credentials yet) are transient for a worker. */
+  private async authorize<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.failure({
+        code: 'UNAVAILABLE',
+        httpStatus: 0,
+        message: boundMessage(`could not get Google credentials: ${(err as Error).message ?? String(err)}`),
+      });
+    }
+  }
+}
+
+function isAnsweredByValue(code: string): code is 'UNIMPLEMENTED' | 'NOT_FOUND' | 'FAILED_PRECONDITION' {
+  return (ANSWERED_BY_VALUE as ReadonlySet<string>).has(code);
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** A request that got no complete answer: resets and refusals are UNAVAILABLE, timeouts DEADLINE_EXCEEDED. */
+function transportError(err: unknown): GoogleCallError {
+  const code = String((err as { code?: unknown }).code ?? '');
+  const message = boundMessage(`${code || 'network error'}: ${(err as Error).message ?? String(err)}`);
+  return { code: TIMEOUT_CODES.has(code) ? 'DEADLINE_EXCEEDED' : 'UNAVAILABLE', httpStatus: 0, message };
+}

@@ -1,0 +1,17 @@
+/**
+ * The search attributes every canceller records, so `LroOutcome="CANCELLED"` finds them in the Web UI
+ * and `temporal workflow list`.
+ *
+ * Pure: safe to import from workflow code.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** The canonical operation URL. */
+export const LRO_OPERATION = defineSearchAttributeKey('LroOperation', SearchAttributeType.KEYWORD);
+/** The API service, e.g. `alloydb.googleapis.com`. */
+export const LRO_SERVICE = defineSearchAttributeKey('LroService', SearchAttributeType.KEYWORD);
+/** `PENDING` while running, then the outcome (see `RecordedOutcome`). */
+export const LRO_OUTCOME = defineSearchAttributeKey('LroOutcome', SearchAttributeType.KEYWORD);
+
+/** All three, for registering them with a server. */
+export const LRO_SEARCH_ATTRIBUTES = [LRO_OPERATION, LRO_SERVICE, LRO_OUTCOME] as const;

@@ -1,0 +1,102 @@
+/**
+ * One real stack per test file: a Temporal server, the Google emulator, a worker whose activities reach
+ * the emulator through google-auth-library's real metadata-server flow and undici.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { ActivityDeps } from '../../activities';
+import { googleAuthorizer } from '../../src/google-auth';
+import { createDispatcher } from '../../src/http-dispatcher';
+import { parseAllowedHosts } from '../../src/operation-ref';
+import { GoogleEmulator, type EmulatorOptions } from '../../src/testing/emulator';
+import { startDevServer, startTimeSkippingServer, type DevServerOptions } from '../../src/testing/temporal-servers';
+import { createCancellerWorker } from '../../src/worker';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** Bundles the workflows once per test file (bundling takes seconds). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('./test-workflows'), logger: quietLogger });
+  return bundle;
+}
+
+/** A unique suffix for IDs and task queues. */
+export function unique(prefix = 'op'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Points google-auth-library's Application Default Credentials at the emulator's metadata server. */
+export function useEmulatorCredentials(emulator: GoogleEmulator): void {
+  process.env['GCE_METADATA_HOST'] = emulator.hostPort;
+  delete process.env['GOOGLE_APPLICATION_CREDENTIALS'];
+}
+
+/** Real activity dependencies aimed at the emulator: Google hosts go to it, `allowedHosts` are extra. */
+export function emulatorDeps(emulator: GoogleEmulator, allowedHosts = ''): ActivityDeps {
+  useEmulatorCredentials(emulator);
+  return {
+    authorizer: googleAuthorizer(),
+    dispatcher: createDispatcher(),
+    allowlist: parseAllowedHosts(allowedHosts),
+    emulatorHost: emulator.hostPort,
+  };
+}
+
+export interface Stack {
+  env: TestWorkflowEnvironment;
+  emulator: GoogleEmulator;
+  deps: ActivityDeps;
+  taskQueue: string;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  server?: 'dev' | 'time-skipping';
+  devServer?: DevServerOptions;
+  emulator?: EmulatorOptions;
+  allowedHosts?: string;
+}
+
+/** Starts a server, the emulator and a running worker on a fresh task queue. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const [env, emulator, workflows] = await Promise.all([
+    options.server === 'time-skipping' ? startTimeSkippingServer() : startDevServer(options.devServer),
+    GoogleEmulator.start(options.emulator),
+    workflowBundle(),
+  ]);
+  const deps = emulatorDeps(emulator, options.allowedHosts);
+  const taskQueue = unique('tq');
+  const worker = await createCancellerWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    deps,
+    workflowBundle: workflows,
+  });
+  const running = worker.run();
+  return {
+    env,
+    emulator,
+    deps,
+    taskQueue,
+    worker,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await deps.dispatcher.close();
+      await emulator.close();
+      await env.teardown();
+    },
+  };
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => console.error(message),
+};

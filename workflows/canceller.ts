@@ -1,0 +1,314 @@
+/**
+ * The engine both workflows share: send the cancel (at once, or when an await times out), poll
+ * GetOperation with backoff until an outcome, record it durably, and continue-as-new before history grows.
+ *
+ * Polling uses workflow timers between single-attempt activities ("periodic" polling): a waiting canceller
+ * holds no worker slot (a heartbeating activity would hold one per canceller), operators can wake it or
+ * move its deadline, the status query sees every poll, and about 11 events a poll with continue-as-new at
+ * the server's suggestion keeps each run far from the history limits.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  TimeoutFailure,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { pollDelay } from '../src/backoff';
+import type { CancelAnswer, GetAnswer } from '../src/call-answers';
+import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery, type CancellerStatus } from '../src/canceller-api';
+import type { CancellerSettings } from '../src/canceller-input';
+import { parseDuration } from '../src/durations';
+import { InvalidArgumentError, invalidArgumentDetails } from '../src/invalid-argument';
+import type { OperationSummary } from '../src/operation-summary';
+import type { AwaitOperationResult, Outcome, RecordedOutcome } from '../src/outcome';
+import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE } from '../src/search-attributes';
+
+/** What continue-as-new carries from one run to the next. */
+export interface CancellerState {
+  startedAt: number;
+  phase: 'waiting' | 'cancelling';
+  /** When the current phase stops waiting (ms since the epoch, workflow time). */
+  deadline: number;
+  polls: number;
+  /** Backoff step within the current phase. */
+  attempt: number;
+  cancelSent: boolean;
+  cancelAccepted: boolean;
+  /** The cancel answered NOT_FOUND: send it again once the operation is visible. */
+  resendCancel: boolean;
+  /** The cancel answered FAILED_PRECONDITION. */
+  notCancellable: boolean;
+  notFoundSince?: number;
+  lastNotFound?: string;
+  timedOut: boolean;
+  lastOperation?: OperationSummary;
+}
+
+/** Google's answers that fail the workflow (after recording `ERROR`) instead of being retried. */
+export const FATAL_ERROR_TYPES = ['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED'];
+
+/** A run continues as new after this many polls even if the server has not suggested it yet. */
+const MAX_POLLS_PER_RUN = 500;
+/** Extra time an activity may keep retrying past the deadline before we call it "no answer". */
+const ACTIVITY_GRACE_MS = 60_000;
+const NO_ANSWER = Symbol('no answer before the deadline');
+
+/** Builds the first run's state. */
+export function initialState(settings: CancellerSettings, now: number): CancellerState {
+  const waiting = settings.mode === 'await';
+  return {
+    startedAt: now,
+    phase: waiting ? 'waiting' : 'cancelling',
+    deadline: now + (waiting ? settings.waitMs : settings.cancelTimeoutMs),
+    polls: 0,
+    attempt: 0,
+    cancelSent: false,
+    cancelAccepted: false,
+    resendCancel: false,
+    notCancellable: false,
+    timedOut: false,
+  };
+}
+
+/** Turns a validation error into the non-retryable failure users see. */
+export function invalidArgument(err: unknown): never {
+  if (err instanceof InvalidArgumentError) {
+    throw ApplicationFailure.create({
+      type: 'INVALID_ARGUMENT',
+      message: err.message,
+      nonRetryable: true,
+      details: [invalidArgumentDetails(err)],
+    });
+  }
+  throw err;
+}
+
+/**
+ * Runs a canceller to its outcome. `restart` continues as new with the state; `carried` is the state from
+ * the previous run, if any.
+ */
+export async function runCanceller(
+  settings: CancellerSettings,
+  carried: CancellerState | undefined,
+  restart: (state: CancellerState) => Promise<never>,
+): Promise<AwaitOperationResult> {
+  const { ref } = settings;
+  const refInput = { operation: ref.url };
+  const now = (): number => Date.now();
+  const state = carried ?? initialState(settings, now());
+  let outcome: RecordedOutcome = 'PENDING';
+  let pollNow = false;
+  let giveUp = false;
+  let nextPollAt: number | undefined;
+  let pollsThisRun = 0;
+
+  setHandler(statusQuery, (): CancellerStatus => {
+    const cancelRequested = state.lastOperation?.metadata?.cancelRequested;
+    return {
+      operation: ref.url,
+      outcome,
+      phase: outcome === 'PENDING' ? state.phase : 'finished',
+      polls: state.polls,
+      cancelSent: state.cancelSent,
+      cancelAccepted: state.cancelAccepted,
+      ...(cancelRequested === undefined ? {} : { cancelRequested }),
+      ...(state.lastOperation ? { lastOperation: state.lastOperation } : {}),
+      ...(nextPollAt === undefined ? {} : { nextPollAt: iso(nextPollAt) }),
+      deadline: iso(state.deadline),
+      startedAt: iso(state.startedAt),
+      timedOut: state.timedOut,
+    };
+  });
+  setHandler(pollNowSignal, () => {
+    pollNow = true;
+  });
+  setHandler(giveUpSignal, () => {
+    giveUp = true;
+  });
+  setHandler(
+    extendTimeoutUpdate,
+    (by) => {
+      state.deadline += parseDuration('by', by);
+      return iso(state.deadline);
+    },
+    {
+      validator: (by) => {
+        try {
+          parseDuration('by', by);
+        } catch (err) {
+          invalidArgument(err);
+        }
+      },
+    },
+  );
+
+  const record = (recorded: RecordedOutcome, line: string): void => {
+    outcome = recorded;
+    upsertSearchAttributes([{ key: LRO_OUTCOME, value: recorded }]);
+    upsertMemo({ summary: `${recorded}: ${line}` });
+  };
+
+  const finish = (final: Outcome, error?: { code: number; status: string; message: string }): AwaitOperationResult => {
+    const last = state.lastOperation;
+    const opError = last && (last.state === 'cancelled' || last.state === 'failed') ? last.error : undefined;
+    const resultError = error ?? opError;
+    record(final, `${ref.url} after ${state.polls} poll(s), cancel ${state.cancelAccepted ? 'accepted' : 'not accepted'}`);
+    return {
+      operation: ref.url,
+      service: ref.service,
+      apiVersion: ref.apiVersion,
+      outcome: final,
+      cancelAccepted: state.cancelAccepted,
+      polls: state.polls,
+      ...(resultError ? { error: resultError } : {}),
+      ...(last?.state === 'succeeded' && last.responseType ? { responseType: last.responseType } : {}),
+      ...(last?.metadata ? { metadata: last.metadata } : {}),
+      startedAt: iso(state.startedAt),
+      finishedAt: iso(now()),
+      timedOut: state.timedOut,
+    };
+  };
+
+  const attempt = async <T>(call: (activities: Activities) => Promise<T>): Promise<T | typeof NO_ANSWER> => {
+    const activities = proxyActivities<Activities>({
+      startToCloseTimeout: '1 minute',
+      scheduleToCloseTimeout: Math.max(0, state.deadline - now()) + ACTIVITY_GRACE_MS,
+      retry: {
+        initialInterval: '1s',
+        backoffCoefficient: 2,
+        maximumInterval: '1 minute',
+        nonRetryableErrorTypes: [...FATAL_ERROR_TYPES, 'OUT_OF_RANGE'],
+      },
+    });
+    try {
+      return await call(activities);
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) return NO_ANSWER;
+      throw err;
+    }
+  };
+
+  const loop = async (): Promise<AwaitOperationResult> => {
+    for (;;) {
+      if (state.phase === 'cancelling' && !state.cancelSent) {
+        const answer: CancelAnswer | typeof NO_ANSWER = await attempt((a) => a.requestCancel(refInput));
+        if (answer === NO_ANSWER) return finish('TIMED_OUT');
+        state.cancelSent = true;
+        if (answer.result === 'accepted') state.cancelAccepted = true;
+        else if (answer.result === 'UNIMPLEMENTED') return finish('UNIMPLEMENTED', answerError(12, answer));
+        else if (answer.result === 'NOT_FOUND') state.resendCancel = true;
+        else state.notCancellable = true;
+      }
+
+      const got: GetAnswer | typeof NO_ANSWER = await attempt((a) => a.getOperation(refInput));
+      if (got !== NO_ANSWER) {
+        state.polls++;
+        pollsThisRun++;
+        if (!got.found) {
+          state.notFoundSince ??= now();
+          state.lastNotFound = got.message;
+          if (now() - state.notFoundSince >= settings.notFoundGraceMs) {
+            return finish('NOT_FOUND', { code: 5, status: 'NOT_FOUND', message: got.message });
+          }
+        } else {
+          delete state.notFoundSince;
+          state.lastOperation = got.operation;
+          if (got.operation.done) return finish(outcomeOf(got.operation));
+          if (state.notCancellable) return finish('NOT_CANCELLABLE');
+          if (state.resendCancel) {
+            state.resendCancel = false;
+            state.cancelSent = false;
+            continue;
+          }
+        }
+      }
+
+      if (giveUp || got === NO_ANSWER || now() >= state.deadline) {
+        giveUp = false;
+        if (state.phase === 'waiting') {
+          state.timedOut = true;
+          if (settings.cancelOnTimeout) {
+            state.phase = 'cancelling';
+            state.deadline = now() + settings.cancelTimeoutMs;
+            state.attempt = 0;
+            continue;
+          }
+        }
+        if (state.notFoundSince !== undefined) {
+          return finish('NOT_FOUND', { code: 5, status: 'NOT_FOUND', message: state.lastNotFound ?? 'not found' });
+        }
+        return finish('TIMED_OUT');
+      }
+
+      if (workflowInfo().continueAsNewSuggested || pollsThisRun >= MAX_POLLS_PER_RUN) {
+        await condition(allHandlersFinished);
+        return restart(state);
+      }
+
+      const delay = Math.min(pollDelay(settings.schedule, state.attempt, Math.random()), state.deadline - now());
+      state.attempt++;
+      if (delay > 0) {
+        nextPollAt = now() + delay;
+        await condition(() => pollNow || giveUp, delay);
+        nextPollAt = undefined;
+      }
+      pollNow = false;
+    }
+  };
+
+  if (!carried) {
+    upsertSearchAttributes([
+      { key: LRO_OPERATION, value: ref.url },
+      { key: LRO_SERVICE, value: ref.service },
+      { key: LRO_OUTCOME, value: 'PENDING' },
+    ]);
+    upsertMemo({ summary: `PENDING: ${settings.mode === 'await' ? 'awaiting' : 'cancelling'} ${ref.url}` });
+  }
+
+  try {
+    return await loop();
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(async () => {
+        record('ABANDONED', `${ref.url}: the canceller was cancelled after ${state.polls} poll(s)`);
+      });
+      throw err;
+    }
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    const type = cause instanceof ApplicationFailure ? (cause.type ?? 'UNKNOWN') : 'UNKNOWN';
+    const message = cause instanceof Error ? cause.message : String(cause);
+    record('ERROR', `${ref.url}: ${type}: ${message}`);
+    if (cause instanceof ApplicationFailure && FATAL_ERROR_TYPES.includes(type)) {
+      throw ApplicationFailure.create({ type, message, nonRetryable: true, details: cause.details ?? [], cause: err as Error });
+    }
+    throw err;
+  }
+}
+
+function outcomeOf(operation: OperationSummary): Outcome {
+  switch (operation.state) {
+    case 'cancelled':
+      return 'CANCELLED';
+    case 'failed':
+      return 'FAILED';
+    default:
+      return 'COMPLETED';
+  }
+}
+
+function answerError(code: number, answer: { result: string; message: string }) {
+  return { code, status: answer.result, message: answer.message };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
