@@ -9,14 +9,18 @@ export interface PollSchedule {
   initialIntervalMs: number;
   backoffCoefficient: number;
   maximumIntervalMs: number;
-  /** Each delay is scaled by a factor drawn from `[1 - jitter, 1 + jitter]`, then capped at the maximum. */
+  /**
+   * Each delay is scaled by a factor drawn from `[1 - jitter, 1 + jitter]`. The maximum caps the interval
+   * before jitter, so the mean interval at the cap is the maximum itself.
+   */
   jitter: number;
 }
 
 /**
  * The default schedule: first poll 1 s after the cancel, then x1.5 up to 60 s, with ±10% jitter.
  *
- * Why: it never polls more than gax's Operations client (100 ms x1.3 up to 60 s) at any horizon, reaches
+ * Why: it polls less than gax's Operations client (100 ms x1.3 up to 60 s) at every horizon (the same mean
+ * interval once both reach a minute, and far fewer calls before), reaches
  * a minute between polls after about three minutes (most cancels confirm well within that), and the
  * jitter keeps thousands of cancellers started together from polling in lockstep against one quota.
  */
@@ -37,5 +41,5 @@ export function pollDelay(schedule: PollSchedule, attempt: number, random: numbe
     schedule.initialIntervalMs * Math.pow(schedule.backoffCoefficient, exponent),
   );
   const factor = 1 - schedule.jitter + 2 * schedule.jitter * random;
-  return Math.max(1, Math.min(schedule.maximumIntervalMs, Math.round(base * factor)));
+  return Math.max(1, Math.round(base * factor));
 }

@@ -141,5 +141,6 @@ function requireObject(field: string, value: unknown, allowed: ReadonlySet<strin
       throw new InvalidArgumentError(path, `is not a known field (known: ${[...allowed].join(', ')})`);
     }
   }
-  return value as Record<string, unknown>;
+  // JSON null (a cleared field in a form) means "not given".
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
 }

@@ -1,7 +1,7 @@
 /**
  * Starting cancellers from client code: one canceller per operation, joined rather than duplicated.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { awaitOperation, cancelOperation } from '../workflows';
 import { validateAwaitInput, validateCancelInput, type AwaitOperationInput, type CancelOperationInput } from './canceller-input';
 import { awaitWorkflowId, cancelWorkflowId } from './workflow-id';
@@ -24,7 +24,7 @@ export function startCancel(
   client: Client,
   input: CancelOperationInput,
   options: StartOptions = {},
-): Promise<WorkflowHandle<typeof cancelOperation>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof cancelOperation>> {
   validateCancelInput(input);
   return client.workflow.start<typeof cancelOperation>('cancelOperation', {
     args: [input],
@@ -39,7 +39,7 @@ export function startAwait(
   client: Client,
   input: AwaitOperationInput,
   options: StartOptions = {},
-): Promise<WorkflowHandle<typeof awaitOperation>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof awaitOperation>> {
   validateAwaitInput(input);
   return client.workflow.start<typeof awaitOperation>('awaitOperation', {
     args: [input],

@@ -34,7 +34,9 @@ export function googleAuthorizer(auth: GoogleAuth = new GoogleAuth({ scopes: CLO
     },
     async refresh() {
       const client = await auth.getClient();
-      client.setCredentials({});
+      // Mark the cached token expired rather than clearing it: metadata-server and user credentials keep the
+      // (placeholder) refresh token they need to fetch a new one in these credentials.
+      client.setCredentials({ ...client.credentials, expiry_date: 1 });
     },
   };
 }

@@ -106,6 +106,8 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   if (value === undefined) return undefined;
   const text = value.trim();
   if (/^[0-9]{1,9}$/.test(text)) return Number(text) * 1000;
+  // An HTTP-date names its day and month; V8's lenient Date.parse would read "1.5" as a date too.
+  if (!/[a-z]{3}/i.test(text)) return undefined;
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
@@ -114,7 +116,7 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
 /** One line, at most {@link MAX_MESSAGE_LENGTH} characters. */
 export function boundMessage(message: string): string {
   // eslint-disable-next-line no-control-regex
-  const line = message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const line = message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
   return line.length > MAX_MESSAGE_LENGTH ? `${line.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : line;
 }
 

@@ -91,7 +91,11 @@ export function parseOperationRef(input: OperationRefInput): OperationRef {
     throw new InvalidArgumentError('service', 'must be a host such as "alloydb.googleapis.com", without a path', service);
   }
   checkName('operation', operation);
-  return parseUrl('service', `${withScheme}/${apiVersion}/${operation}`);
+  const url = `${withScheme}/${apiVersion}/${operation}`;
+  if (url.length > MAX_OPERATION_LENGTH) {
+    throw new InvalidArgumentError('operation', `must make a URL of at most ${MAX_OPERATION_LENGTH} characters`);
+  }
+  return parseUrl('service', url);
 }
 
 /** The allowlist of non-Google hosts, from the worker's `LRO_ALLOWED_HOSTS`. */
@@ -124,9 +128,10 @@ export function parseAllowedHosts(value: string | undefined): HostAllowlist {
  */
 export function assertAllowed(ref: OperationRef, allowlist: HostAllowlist): void {
   if (ref.isGoogleHost) return;
-  const bare = ref.host.split(':')[0] ?? ref.host;
   const onDefaultPort = !ref.host.includes(':');
-  if (allowlist.hosts.has(ref.host) || (onDefaultPort && allowlist.hosts.has(bare))) return;
+  const explicit = onDefaultPort ? `${ref.host}:${DEFAULT_PORT[ref.scheme]}` : ref.host;
+  const bare = ref.host.split(':')[0] ?? ref.host;
+  if (allowlist.hosts.has(ref.host) || allowlist.hosts.has(explicit) || (onDefaultPort && allowlist.hosts.has(bare))) return;
   throw new InvalidArgumentError(
     'operation',
     `host ${ref.host} is not allowed: use a *.googleapis.com host, or add it to the worker's ${ALLOWED_HOSTS_ENV}`,
@@ -245,7 +250,8 @@ function splitAuthority(field: string, authority: string): { host: string; port?
     throw new InvalidArgumentError(field, 'must have a port from 1 to 65535', authority);
   }
   const labels = host.split('.');
-  const numericTail = /^[0-9]+$/.test(labels[labels.length - 1] ?? '');
+  // WHATWG URL (and so undici) reads a host ending in a decimal, octal or hex number as an IPv4 address.
+  const numericTail = /^(?:[0-9]+|0x[0-9a-f]*)$/.test(labels[labels.length - 1] ?? '');
   const validName = labels.every((label) => LABEL_RULE.test(label)) && !numericTail;
   if (host.length > 253 || !(validName || IPV4_RULE.test(host))) {
     throw new InvalidArgumentError(field, 'must name a valid host (a DNS name or a dotted IPv4 address)', authority);

@@ -93,7 +93,10 @@ export function rpcCodeFromHttpStatus(status: number): RpcCodeName {
       return 'DEADLINE_EXCEEDED';
     default:
       if (status >= 200 && status < 300) return 'OK';
-      return status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION';
+      if (status >= 400 && status < 500) return 'FAILED_PRECONDITION';
+      if (status >= 500 && status < 600) return 'INTERNAL';
+      // A redirect (never followed: it could carry the token elsewhere), 1xx, or nonsense.
+      return 'UNKNOWN';
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * A worker that runs the canceller workflows and activities on one task queue.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
 

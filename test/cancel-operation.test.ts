@@ -4,7 +4,7 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery } from '../src/canceller-api';
-import type { CancelOperationInput } from '../src/canceller-input';
+import type { CancelOperationInput, PollOptions } from '../src/canceller-input';
 import { startCancel } from '../src/client';
 import type { CancelOperationResult, RecordedOutcome } from '../src/outcome';
 import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE } from '../src/search-attributes';
@@ -24,7 +24,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const FAST_POLL = { initialInterval: '100ms', maximumInterval: '500ms' };
+const FAST_POLL: PollOptions = { initialInterval: '100ms', maximumInterval: '500ms' };
 
 /** The five seed shapes: host, version and a resource name of each. */
 const SEEDS = {
@@ -164,7 +164,7 @@ describe('outcomes', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).type).toBe('PERMISSION_DENIED');
     expect(failure?.cause).toBeInstanceOf(ActivityFailure);
-    expect((failure?.cause?.cause as ApplicationFailure).type).toBe('PERMISSION_DENIED');
+    expect(((failure?.cause as ActivityFailure).cause as ApplicationFailure).type).toBe('PERMISSION_DENIED');
     expect(await outcomeAttribute(handle)).toBe('ERROR');
     expect(stack.emulator.count({ route: 'cancel', name: op.name })).toBe(1);
   });
@@ -226,7 +226,7 @@ describe('the durable record', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     expect(await outcomeAttribute(handle)).toBe('ABANDONED');
-    expect(String((await (await handle.describe()).memo)?.['summary'])).toMatch(/^ABANDONED: /);
+    expect(String((await handle.describe()).memo?.['summary'])).toMatch(/^ABANDONED: /);
   });
 
   test('a 10 MB operation response stays out of history', async () => {
@@ -253,6 +253,7 @@ describe('one canceller per operation', () => {
       startCancel(stack.env.client, input, { taskQueue: stack.taskQueue }),
     ]);
     expect(a.workflowId).toBe(cancelWorkflowId(op.url));
+    expect(a.firstExecutionRunId).toBeTruthy();
     expect(b.firstExecutionRunId).toBe(a.firstExecutionRunId);
     const [ra, rb] = await Promise.all([a.result(), b.result()]);
     expect(ra).toEqual(rb);

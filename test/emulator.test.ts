@@ -638,3 +638,88 @@ function restoreEnv(name: string, value: string | undefined): void {
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
 }
+
+describe('failNext', () => {
+  it('answers the next matching request with the envelope, RetryInfo and Retry-After, without touching the operation', async () => {
+    add({ afterCancel: { to: { kind: 'cancelled' } } });
+    emulator.failNext({ route: 'cancel', name: OP }, { code: 'RESOURCE_EXHAUSTED', retryDelay: '2s', retryAfter: '3' });
+    const res = await cancelOp();
+    expect(res.headers.get('retry-after')).toBe('3');
+    const error = await expectEnvelope(res, 429, 'RESOURCE_EXHAUSTED');
+    expect(error['details']).toEqual([{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '2s' }]);
+    expect(emulator.requests.at(-1)).toMatchObject({
+      route: 'cancel',
+      fault: 'scripted',
+      status: 429,
+      authorized: true,
+    });
+    expect(emulator.operation(OP)).toMatchObject({ done: false, metadata: { requestedCancellation: false } });
+
+    expect((await cancelOp()).status).toBe(200);
+    expect(emulator.requests.at(-1)?.fault).toBeUndefined();
+    expect(emulator.operation(OP)).toMatchObject({ done: true, error: { code: 1 } });
+  });
+
+  it('adds no RetryInfo or Retry-After unless asked, and takes the message given', async () => {
+    add();
+    emulator.failNext({}, { code: 'INVALID_ARGUMENT', message: 'no thanks' });
+    const res = await getOp();
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect(await expectEnvelope(res, 400, 'INVALID_ARGUMENT')).toEqual({
+      code: 400,
+      message: 'no thanks',
+      status: 'INVALID_ARGUMENT',
+      details: [],
+    });
+  });
+
+  it('answers `times` matching requests, skips requests that do not match, and counts no poll', async () => {
+    add({ finish: { to: { kind: 'succeeded' }, afterPolls: 1 } });
+    emulator.addOperation({ name: 'operations/other' });
+    emulator.failNext({ route: 'get', name: OP }, { code: 'UNAVAILABLE', times: 2 });
+    expect((await getOp('operations/other')).status).toBe(200);
+    expect((await cancelOp()).status).toBe(200);
+    await expectEnvelope(await getOp(), 503, 'UNAVAILABLE');
+    await expectEnvelope(await getOp(), 503, 'UNAVAILABLE');
+    expect(await json(await getOp())).toMatchObject({ done: false });
+    expect(await json(await getOp())).toMatchObject({ done: true });
+    expect(emulator.requests.map((r) => r.fault ?? null).filter((f) => f !== null)).toEqual(['scripted', 'scripted']);
+  });
+
+  it('queues calls: a request takes the oldest matching answer left', async () => {
+    add();
+    emulator.failNext({ route: 'get' }, { code: 'INTERNAL' });
+    emulator.failNext({}, { code: 'ABORTED' });
+    await expectEnvelope(await cancelOp(), 409, 'ABORTED');
+    await expectEnvelope(await getOp(), 500, 'INTERNAL');
+    expect((await getOp()).status).toBe(200);
+  });
+
+  it('checks auth first: a request without a valid bearer answers 401 and uses nothing up', async () => {
+    add();
+    emulator.failNext({ route: 'get' }, { code: 'PERMISSION_DENIED' });
+    const error = await expectEnvelope(await getOp(OP, 'v1', 'ya29.forged'), 401, 'UNAUTHENTICATED');
+    expect(error['details']).toEqual([expect.objectContaining({ reason: 'ACCESS_TOKEN_TYPE_UNSUPPORTED' })]);
+    expect(emulator.requests.at(-1)?.fault).toBeUndefined();
+    await expectEnvelope(await getOp(), 403, 'PERMISSION_DENIED');
+  });
+
+  it('takes precedence over random faults and still waits latencyMs', async () => {
+    add();
+    emulator.setFaults({ resetRate: 1, latencyMs: 100 });
+    emulator.failNext({}, { code: 'UNAUTHENTICATED' });
+    const started = Date.now();
+    await expectEnvelope(await getOp(), 401, 'UNAUTHENTICATED');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(emulator.requests.at(-1)).toMatchObject({ fault: 'scripted', status: 401, authorized: true });
+  });
+
+  it('rejects invalid answers', () => {
+    expect(() => emulator.failNext({}, { code: 'OK' })).toThrow(RangeError);
+    expect(() => emulator.failNext({}, { code: 'NOPE' as 'OK' })).toThrow(RangeError);
+    expect(() => emulator.failNext({ route: 'list' as 'get' }, { code: 'INTERNAL' })).toThrow(RangeError);
+    expect(() => emulator.failNext({}, { code: 'INTERNAL', retryDelay: '2 seconds' })).toThrow(RangeError);
+    expect(() => emulator.failNext({}, { code: 'INTERNAL', retryAfter: '3\r\nx-evil: 1' })).toThrow(RangeError);
+    expect(() => emulator.failNext({}, { code: 'INTERNAL', times: 0 })).toThrow(RangeError);
+  });
+});

@@ -102,8 +102,38 @@ export interface FaultOptions {
   tokenFailUntil?: number;
 }
 
-/** The name recorded in {@link RecordedRequest.fault} for each injected fault. */
-export type FaultName = 'unavailable' | 'rate-limit' | 'reset' | 'stall' | 'malformed-json' | 'html';
+/**
+ * The name recorded in {@link RecordedRequest.fault} for each injected fault: one of {@link FaultOptions}'s random
+ * faults, or `'scripted'` for an answer queued with {@link GoogleEmulator.failNext}.
+ */
+export type FaultName = 'unavailable' | 'rate-limit' | 'reset' | 'stall' | 'malformed-json' | 'html' | 'scripted';
+
+/** Which requests a {@link GoogleEmulator.failNext} answer applies to; every given field must match. */
+export interface ScriptedFailureFilter {
+  /** Only cancels (`POST {name}:cancel`) or only GETs of an operation. @default either */
+  route?: 'cancel' | 'get';
+  /** Only requests for this operation name (no leading slash). @default any operation */
+  name?: string;
+}
+
+/** The error a {@link GoogleEmulator.failNext} answer carries. */
+export interface ScriptedFailure {
+  /** The google.rpc code: the envelope's `status`, and the HTTP status from `HTTP_STATUS_BY_RPC_CODE`. Not `OK`. */
+  code: RpcCodeName;
+  /** The envelope's `message`. @default a message Google would send for `code` */
+  message?: string;
+  /**
+   * Adds a `google.rpc.RetryInfo` detail with this `retryDelay`, a protobuf JSON duration such as `'2s'`.
+   * @default no RetryInfo
+   */
+  retryDelay?: string;
+  /** Adds a `Retry-After` header with this value, e.g. `'3'` or an HTTP date. @default no header */
+  retryAfter?: string;
+  /** How many matching requests get this answer. @default 1 */
+  times?: number;
+}
+
+type RandomFaultName = Exclude<FaultName, 'scripted'>;
 
 /** Where an emulated operation stands. */
 export type OperationState =
@@ -257,6 +287,8 @@ const CANCELLED_ERROR = { code: RpcCode.CANCELLED, message: 'Operation was cance
 const VERSION_PATTERN = /^v\d+((alpha|beta)\d*)?$/;
 const NAME_PATTERN = /^[A-Za-z0-9._~@-]+(\/[A-Za-z0-9._~@-]+)*$/;
 const DURATION_PATTERN = /^(\d+)(\.\d{1,9})?s$/;
+/** A non-empty, printable header value. */
+const HEADER_VALUE_PATTERN = /^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$/;
 const JSON_TYPE = 'application/json; charset=UTF-8';
 const HTML_TYPE = 'text/html; charset=UTF-8';
 const METADATA_PREFIX = '/computeMetadata/v1/';
@@ -266,7 +298,7 @@ const INSTANCE_ID = '4242424242424242424';
 const ZONE = `projects/${NUMERIC_PROJECT_ID}/zones/us-central1-a`;
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
-const FAULT_RATES: readonly (readonly [FaultName, keyof FaultOptions])[] = [
+const FAULT_RATES: readonly (readonly [RandomFaultName, keyof FaultOptions])[] = [
   ['unavailable', 'unavailableRate'],
   ['rate-limit', 'rateLimitRate'],
   ['reset', 'resetRate'],
@@ -299,6 +331,12 @@ interface OperationEntry {
   hiddenRequestsLeft: number;
   afterCancel?: PendingTransition;
   finish?: PendingTransition;
+}
+
+interface PendingFailure {
+  readonly filter: ScriptedFailureFilter;
+  readonly failure: ScriptedFailure;
+  left: number;
 }
 
 interface TrustedKey {
@@ -357,6 +395,7 @@ export class GoogleEmulator {
   private readonly liveTokens = new Map<string, number>();
   private readonly trustedKeys = new Map<string, TrustedKey>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly pendingFailures: PendingFailure[] = [];
   private closing: Promise<void> | undefined;
 
   private constructor(server: Server, port: number, options: EmulatorOptions) {
@@ -450,6 +489,39 @@ export class GoogleEmulator {
         (filter.name === undefined || r.name === filter.name) &&
         (filter.method === undefined || r.method === filter.method.toUpperCase()),
     ).length;
+  }
+
+  /**
+   * Answer the next `times` authorized cancel or GET requests that match `filter` with the Google error envelope
+   * for `answer.code`, whatever the operation's script says. Such a request is logged with `fault: 'scripted'`,
+   * never reaches the operation (it counts no poll and cancels nothing) and takes no random fault; the usual
+   * {@link FaultOptions.latencyMs} still applies. Auth is checked first: a request without a valid bearer
+   * answers 401 as usual and uses up nothing. Calls queue: a request takes the oldest matching answer left.
+   *
+   * @example
+   * ```ts
+   * // The first GetOperation of `name` is rate limited, and says to come back in 2 s.
+   * emulator.failNext({ route: 'get', name }, { code: 'RESOURCE_EXHAUSTED', retryDelay: '2s' });
+   * ```
+   */
+  failNext(filter: ScriptedFailureFilter, answer: ScriptedFailure): void {
+    if (!isRpcCodeName(answer.code) || answer.code === 'OK') {
+      throw new RangeError(`code must be a google.rpc code name other than OK, got '${String(answer.code)}'`);
+    }
+    if (filter.route !== undefined && filter.route !== 'cancel' && filter.route !== 'get') {
+      throw new RangeError(`route must be 'cancel' or 'get', got '${String(filter.route)}'`);
+    }
+    if (answer.retryDelay !== undefined && !DURATION_PATTERN.test(answer.retryDelay)) {
+      throw new RangeError(`retryDelay must be a protobuf duration such as '1s' or '0.5s', got '${answer.retryDelay}'`);
+    }
+    if (answer.retryAfter !== undefined && !HEADER_VALUE_PATTERN.test(answer.retryAfter)) {
+      throw new RangeError(`retryAfter must be a header value such as '3', got '${answer.retryAfter}'`);
+    }
+    const times = answer.times ?? 1;
+    if (!(Number.isInteger(times) && times >= 1)) {
+      throw new RangeError(`times must be a positive integer, got ${times}`);
+    }
+    this.pendingFailures.push({ filter: { ...filter }, failure: { ...answer }, left: times });
   }
 
   /** Every access token issued so far, oldest first, including revoked and expired ones. */
@@ -559,6 +631,12 @@ export class GoogleEmulator {
       case 'cancel':
       case 'get':
       case 'list': {
+        const scripted = record.authorized ? this.takeScriptedFailure(match) : undefined;
+        if (scripted) {
+          record.fault = 'scripted';
+          this.respond(res, record, scripted, this.faults.latencyMs ?? 0);
+          return;
+        }
         const fault = this.pickFault();
         if (fault) record.fault = fault;
         const latency = this.faults.latencyMs ?? 0;
@@ -610,7 +688,26 @@ export class GoogleEmulator {
     return { route: 'get', name: rest, apiVersion };
   }
 
-  private pickFault(): FaultName | undefined {
+  /** The answer of the oldest {@link GoogleEmulator.failNext} entry matching this request, consuming one use. */
+  private takeScriptedFailure(match: RouteMatch): Answer | undefined {
+    if (match.route !== 'cancel' && match.route !== 'get') return undefined;
+    const index = this.pendingFailures.findIndex(
+      ({ filter }) =>
+        (filter.route === undefined || filter.route === match.route) &&
+        (filter.name === undefined || filter.name === match.name),
+    );
+    const pending = index === -1 ? undefined : this.pendingFailures[index];
+    if (!pending) return undefined;
+    pending.left -= 1;
+    if (pending.left === 0) this.pendingFailures.splice(index, 1);
+    const { code, message, retryDelay, retryAfter } = pending.failure;
+    const details =
+      retryDelay === undefined ? [] : [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }];
+    const answer = envelope(code, message ?? defaultMessage(code, match.name ?? ''), details);
+    return retryAfter === undefined ? answer : { ...answer, headers: { ...answer.headers, 'retry-after': retryAfter } };
+  }
+
+  private pickFault(): RandomFaultName | undefined {
     for (const [fault, rateKey] of FAULT_RATES) {
       const rate = this.faults[rateKey] as number | undefined;
       // Draw only for configured faults, so adding one fault does not reshuffle when the others fire.
@@ -619,7 +716,7 @@ export class GoogleEmulator {
     return undefined;
   }
 
-  private faultAnswer(fault: Exclude<FaultName, 'stall'>): Answer {
+  private faultAnswer(fault: Exclude<RandomFaultName, 'stall'>): Answer {
     switch (fault) {
       case 'unavailable':
         return envelope('UNAVAILABLE', 'The service is currently unavailable.');

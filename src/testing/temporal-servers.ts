@@ -3,6 +3,7 @@
  * attributes registered and, on request, its Web UI) and the time-skipping test server.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ensureSearchAttributes } from '../search-attribute-registration';
 import { LRO_SEARCH_ATTRIBUTES } from '../search-attributes';
 import { findTemporalBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from './temporal-binaries';
 
@@ -40,13 +41,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
   });
 }
 
-/**
- * Starts the time-skipping test server. It has no operator service and accepts any search attribute, so
- * there is nothing to register.
- */
+/** Starts the time-skipping test server, with the `Lro*` search attributes registered. */
 export async function startTimeSkippingServer(log?: (line: string) => void): Promise<TestWorkflowEnvironment> {
   const path = findTemporalBinary(TEMPORAL_TEST_SERVER, log);
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: path ? { executable: { type: 'existing-path', path } } : {},
   });
+  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
 }

@@ -66,6 +66,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     GoogleEmulator.start(options.emulator),
     workflowBundle(),
   ]);
+  process.stderr.write(`real Temporal ${options.server ?? 'dev'} server at ${env.connection.options.address}\n`);
   const deps = emulatorDeps(emulator, options.allowedHosts);
   const taskQueue = unique('tq');
   const worker = await createCancellerWorker({

@@ -1,0 +1,59 @@
+/**
+ * temporal-gcp-lro: cancel a Google Cloud long-running operation durably on Temporal — cancel, confirm, and
+ * record.
+ *
+ * Node entry point: activities, worker and client helpers, and the pure domain types. Workflows are exported
+ * from `temporal-gcp-lro/workflows`; the emulator and test servers from `temporal-gcp-lro/testing`.
+ */
+export { createActivities, type Activities, type ActivityDeps } from '../activities';
+export { activityDepsFromEnv, EMULATOR_HOST_ENV } from './activity-deps';
+export type { CancelAnswer, GetAnswer } from './call-answers';
+export {
+  extendTimeoutUpdate,
+  giveUpSignal,
+  pollNowSignal,
+  statusQuery,
+  type CancellerStatus,
+} from './canceller-api';
+export {
+  DEFAULT_NOT_FOUND_GRACE_MS,
+  DEFAULT_TIMEOUT_MS,
+  validateAwaitInput,
+  validateCancelInput,
+  type AwaitOperationInput,
+  type CancelOperationInput,
+  type CancellerSettings,
+  type PollOptions,
+} from './canceller-input';
+export { DEFAULT_POLL_SCHEDULE, pollDelay, type PollSchedule } from './backoff';
+export { startAwait, startCancel, type StartOptions } from './client';
+export { CLOUD_PLATFORM_SCOPE, googleAuthorizer, redactCredentials, type RequestAuthorizer } from './google-auth';
+export { parseErrorResponse, type GoogleCallError } from './google-error';
+export { createDispatcher, type DispatcherOptions } from './http-dispatcher';
+export { InvalidArgumentError } from './invalid-argument';
+export {
+  ALLOWED_HOSTS_ENV,
+  assertAllowed,
+  MAX_OPERATION_LENGTH,
+  parseAllowedHosts,
+  parseOperationRef,
+  serviceForHost,
+  type HostAllowlist,
+  type OperationRef,
+  type OperationRefInput,
+} from './operation-ref';
+export { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from './operations-client';
+export { summarizeOperation, type MetadataSummary, type OperationError, type OperationSummary } from './operation-summary';
+export {
+  OUTCOMES,
+  type AwaitOperationResult,
+  type CancelOperationResult,
+  type Outcome,
+  type RecordedOutcome,
+} from './outcome';
+export { isRetryable, RETRYABLE_RPC_CODES, RpcCode, rpcCodeFromHttpStatus, type RpcCodeName } from './rpc-code';
+export { ensureSearchAttributes } from './search-attribute-registration';
+export { LRO_OPERATION, LRO_OUTCOME, LRO_SEARCH_ATTRIBUTES, LRO_SERVICE } from './search-attributes';
+export { DEFAULT_TASK_QUEUE } from './task-queue';
+export { createCancellerWorker, WORKFLOWS_PATH, type CancellerWorkerOptions } from './worker';
+export { awaitWorkflowId, cancelWorkflowId } from './workflow-id';

@@ -1,0 +1,26 @@
+/**
+ * `temporal-gcp-lro/testing`: the local Google emulator and offline Temporal servers, for this package's
+ * tests and demo and for your own.
+ */
+export {
+  EMULATOR_UNIVERSE_DOMAIN,
+  GoogleEmulator,
+  type EmulatorOptions,
+  type FaultName,
+  type FaultOptions,
+  type OperationState,
+  type RecordedRequest,
+  type ScriptedFailure,
+  type ScriptedFailureFilter,
+  type ScriptedOperation,
+  type ServiceAccountKey,
+  type Transition,
+} from './emulator';
+export {
+  findTemporalBinary,
+  TEMPORAL_CLI,
+  TEMPORAL_TEST_SERVER,
+  temporalCacheDir,
+  type TemporalBinary,
+} from './temporal-binaries';
+export { startDevServer, startTimeSkippingServer, type DevServerOptions } from './temporal-servers';

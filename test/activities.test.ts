@@ -1,0 +1,402 @@
+/**
+ * The two activities against the Google emulator, through the real auth flow: google-auth-library's Application
+ * Default Credentials from the emulator's metadata server, undici over a real socket. `MockActivityEnvironment`
+ * only provides the activity Context.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { GoogleAuth } from 'google-auth-library';
+import type { Dispatcher } from 'undici';
+import { createActivities, type ActivityDeps } from '../activities';
+import type { CancelAnswer, GetAnswer } from '../src/call-answers';
+import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from '../src/google-auth';
+import { createDispatcher } from '../src/http-dispatcher';
+import type { OperationRefInput } from '../src/operation-ref';
+import { parseAllowedHosts } from '../src/operation-ref';
+import { GoogleEmulator, type RecordedRequest, type ScriptedOperation } from '../src/testing/emulator';
+import { unique, useEmulatorCredentials } from './support/harness';
+
+let emulator: GoogleEmulator;
+let decoy: GoogleEmulator;
+let dispatcher: Dispatcher;
+const savedMetadataHost = process.env['GCE_METADATA_HOST'];
+const savedCredentials = process.env['GOOGLE_APPLICATION_CREDENTIALS'];
+
+beforeAll(async () => {
+  [emulator, decoy] = await Promise.all([GoogleEmulator.start(), GoogleEmulator.start()]);
+  useEmulatorCredentials(emulator);
+  dispatcher = createDispatcher();
+});
+afterAll(async () => {
+  await dispatcher?.close();
+  await Promise.all([emulator?.close(), decoy?.close()]);
+  restoreEnv('GCE_METADATA_HOST', savedMetadataHost);
+  restoreEnv('GOOGLE_APPLICATION_CREDENTIALS', savedCredentials);
+});
+
+/** Every failure an activity threw in this file: none may carry a token. */
+const failures: ApplicationFailure[] = [];
+
+/** Real dependencies aimed at the emulator, with their own authorizer (and so their own token cache). */
+function deps(overrides: Partial<ActivityDeps> = {}): ActivityDeps {
+  return {
+    authorizer: googleAuthorizer(),
+    dispatcher,
+    allowlist: parseAllowedHosts(''),
+    emulatorHost: emulator.hostPort,
+    ...overrides,
+  };
+}
+
+const quietLogger = new DefaultLogger('ERROR');
+
+function requestCancel(activityDeps: ActivityDeps, input: OperationRefInput): Promise<CancelAnswer> {
+  const activities = createActivities(activityDeps);
+  return new MockActivityEnvironment(undefined, { logger: quietLogger }).run(activities.requestCancel, input);
+}
+
+function getOperation(activityDeps: ActivityDeps, input: OperationRefInput): Promise<GetAnswer> {
+  const activities = createActivities(activityDeps);
+  return new MockActivityEnvironment(undefined, { logger: quietLogger }).run(activities.getOperation, input);
+}
+
+/** The ApplicationFailure a call throws; it fails the test if the call succeeds or throws anything else. */
+async function failureOf(call: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await call.then(
+    (value) => {
+      throw new Error(`expected a failure, got ${JSON.stringify(value)}`);
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  const failure = err as ApplicationFailure;
+  failures.push(failure);
+  expectNoSecrets(failure);
+  return failure;
+}
+
+/** Every access token the emulator issued and every bearer (JWTs included) it received. */
+function secretsSeen(): string[] {
+  return [...emulator.tokensIssued(), ...emulator.requests.flatMap((r) => (r.bearer ? [r.bearer] : []))];
+}
+
+function expectNoSecrets(failure: ApplicationFailure): void {
+  const text = JSON.stringify({ message: failure.message, details: failure.details, stack: failure.stack });
+  for (const secret of secretsSeen()) expect(text).not.toContain(secret);
+  expect(text).not.toMatch(/ya29\.|eyJ[A-Za-z0-9_-]{8,}\./);
+}
+
+/** The five seed URL shapes. */
+const SEEDS = {
+  alloydb: {
+    host: 'alloydb.googleapis.com',
+    version: 'v1beta',
+    name: (id: string) => `projects/p/locations/us-central1/operations/${id}`,
+  },
+  clouddeploy: {
+    host: 'clouddeploy.googleapis.com',
+    version: 'v1',
+    name: (id: string) => `projects/p/locations/europe-west1/operations/${id}`,
+  },
+  beyondcorp: {
+    host: 'beyondcorp.googleapis.com',
+    version: 'v1',
+    name: (id: string) => `organizations/o/locations/global/operations/${id}`,
+  },
+  dai: { host: 'dai.googleapis.com', version: 'v1', name: (id: string) => `operations/ingest/jobs/batch-7/${id}` },
+  datastream: { host: 'datastream.googleapis.com', version: 'v1', name: (id: string) => `stream-ops.${id}` },
+};
+
+/** Registers an operation of a seed shape; returns the activity input, the resource name and the API version. */
+function scripted(seed: keyof typeof SEEDS = 'alloydb', script: Omit<ScriptedOperation, 'name'> = {}) {
+  const { host, version } = SEEDS[seed];
+  const name = SEEDS[seed].name(unique());
+  emulator.addOperation({ name, apiVersion: version, service: host, ...script });
+  return { input: { operation: `https://${host}/${version}/${name}` }, name, version };
+}
+
+function logFor(name: string): RecordedRequest[] {
+  return emulator.requests.filter((r) => r.name === name);
+}
+
+function tokenFetchesSince(index: number): number {
+  return emulator.requests.slice(index).filter((r) => r.route === 'token').length;
+}
+
+describe('the five seed URL shapes', () => {
+  let shared: ActivityDeps;
+  let logStart: number;
+  beforeAll(() => {
+    logStart = emulator.requests.length;
+    shared = deps();
+  });
+
+  test.each(Object.keys(SEEDS) as (keyof typeof SEEDS)[])(
+    '%s: POST {version}/{name}:cancel with an empty body, then GET {version}/{name}, with a bearer from the metadata server',
+    async (seed) => {
+      const op = scripted(seed, seed === 'dai' ? { cancelFlag: 'none' } : {});
+      expect(await requestCancel(shared, op.input)).toEqual({ result: 'accepted' });
+      const got = await getOperation(shared, op.input);
+      expect(got).toMatchObject({ found: true, operation: { name: op.name, state: 'running', done: false } });
+      if (got.found) expect(got.operation.metadata?.cancelRequested).toBe(seed === 'dai' ? undefined : true);
+
+      const log = logFor(op.name);
+      expect(log.map((r) => [r.method, r.path, r.body, r.status])).toEqual([
+        ['POST', `/${op.version}/${op.name}:cancel`, '', 200],
+        ['GET', `/${op.version}/${op.name}`, '', 200],
+      ]);
+      const issued = emulator.tokensIssued();
+      for (const request of log) {
+        expect(issued).toContain(request.bearer);
+        expect(request.headers['authorization']).toBe(`Bearer ${request.bearer}`);
+        expect(request.authorized).toBe(true);
+      }
+      // Tokens are cached: one fetch for every call of this describe so far.
+      expect(tokenFetchesSince(logStart)).toBe(1);
+    },
+  );
+});
+
+describe('cancel and get answers', () => {
+  let shared: ActivityDeps;
+  beforeAll(() => {
+    shared = deps();
+  });
+
+  test('a cancel accepted with {} and one accepted with an empty body', async () => {
+    const withObject = scripted('alloydb', { onCancel: 'accept' });
+    const withEmpty = scripted('beyondcorp', { onCancel: 'accept-empty' });
+    expect(await requestCancel(shared, withObject.input)).toEqual({ result: 'accepted' });
+    expect(await requestCancel(shared, withEmpty.input)).toEqual({ result: 'accepted' });
+    expect(emulator.operation(withEmpty.name)).toMatchObject({ metadata: { requestedCancellation: true } });
+  });
+
+  test.each([
+    ['unimplemented', 'UNIMPLEMENTED'],
+    ['not-found', 'NOT_FOUND'],
+    ['failed-precondition', 'FAILED_PRECONDITION'],
+  ] as const)("a cancel answered %s is the value { result: '%s' }", async (onCancel, result) => {
+    const op = scripted('alloydb', { onCancel });
+    expect(await requestCancel(shared, op.input)).toEqual({ result, message: expect.any(String) });
+  });
+
+  test('a GET of an unknown operation is the value { found: false }', async () => {
+    const input = { operation: `https://alloydb.googleapis.com/v1beta/projects/p/locations/l/operations/${unique()}` };
+    expect(await getOperation(shared, input)).toEqual({
+      found: false,
+      message: expect.stringMatching(/not found/),
+    });
+  });
+
+  test('PERMISSION_DENIED is thrown, non-retryable, with that type', async () => {
+    const op = scripted('alloydb', { onCancel: 'permission-denied' });
+    const failure = await failureOf(requestCancel(shared, op.input));
+    expect(failure).toMatchObject({ type: 'PERMISSION_DENIED', nonRetryable: true });
+    expect(failure.details).toEqual([{ httpStatus: 403, reason: 'IAM_PERMISSION_DENIED' }]);
+  });
+
+  test('a 10 MB response and 1 MB of metadata make a GetOperation result under 64 KiB', async () => {
+    const op = scripted('alloydb', {
+      initial: { kind: 'succeeded' },
+      responsePaddingBytes: 10 * 1024 * 1024,
+      metadataPaddingBytes: 1024 * 1024,
+    });
+    const got = await getOperation(shared, op.input);
+    expect(got).toMatchObject({
+      found: true,
+      operation: { state: 'succeeded', done: true, metadata: { truncated: true } },
+    });
+    expect(JSON.stringify(got).length).toBeLessThan(64 * 1024);
+  });
+});
+
+describe('hosts', () => {
+  test('an allowlisted http host is called directly, with the token', async () => {
+    const name = `operations/${unique('direct')}`;
+    emulator.addOperation({ name });
+    const direct = deps({ allowlist: parseAllowedHosts(emulator.hostPort) });
+    delete direct.emulatorHost;
+    const input = { operation: `${emulator.url}/v1/${name}` };
+    expect(await requestCancel(direct, input)).toEqual({ result: 'accepted' });
+    expect(await getOperation(direct, input)).toMatchObject({ found: true, operation: { name } });
+    expect(logFor(name).map((r) => [r.method, r.path, r.authorized])).toEqual([
+      ['POST', `/v1/${name}:cancel`, true],
+      ['GET', `/v1/${name}`, true],
+    ]);
+  });
+
+  test('a host outside the allowlist is refused before any request or token fetch', async () => {
+    const before = emulator.requests.length;
+    const input = { operation: `${decoy.url}/v1/projects/p/locations/l/operations/o` };
+    for (const call of [() => requestCancel(deps(), input), () => getOperation(deps(), input)]) {
+      const failure = await failureOf(call());
+      expect(failure).toMatchObject({ type: 'INVALID_ARGUMENT', nonRetryable: true });
+      expect(failure.message).toMatch(new RegExp(`^operation: host ${decoy.hostPort} is not allowed`));
+    }
+    expect(decoy.requests).toHaveLength(0);
+    // Not even the metadata server was asked: no credentials were looked up for the decoy.
+    expect(emulator.requests.slice(before)).toEqual([]);
+  });
+});
+
+describe('401 handling', () => {
+  test('after the tokens are revoked, one 401, one token refresh, one retry that succeeds', async () => {
+    const op = scripted('clouddeploy');
+    const activityDeps = deps();
+    const logStart = emulator.requests.length;
+    expect(await getOperation(activityDeps, op.input)).toMatchObject({ found: true });
+    emulator.revokeTokens();
+    expect(await requestCancel(activityDeps, op.input)).toEqual({ result: 'accepted' });
+
+    const log = emulator.requests.slice(logStart).filter((r) => r.route !== 'metadata');
+    expect(log.map((r) => [r.route, r.status])).toEqual([
+      ['token', 200],
+      ['get', 200],
+      ['cancel', 401],
+      ['token', 200],
+      ['cancel', 200],
+    ]);
+    const [firstToken, secondToken] = emulator.tokensIssued().slice(-2);
+    expect(log[2]?.bearer).toBe(firstToken);
+    expect(log[4]?.bearer).toBe(secondToken);
+    expect(secondToken).not.toBe(firstToken);
+
+    // The refreshed token is cached like the first one: later calls go straight through.
+    expect(await getOperation(activityDeps, op.input)).toMatchObject({ found: true });
+    expect(emulator.requests.at(-1)).toMatchObject({ route: 'get', status: 200, bearer: secondToken });
+    expect(tokenFetchesSince(logStart)).toBe(2);
+  });
+
+  test('a 401 that persists after the refresh is thrown as non-retryable UNAUTHENTICATED', async () => {
+    const op = scripted('clouddeploy');
+    emulator.failNext({ name: op.name }, { code: 'UNAUTHENTICATED', times: 2 });
+    const failure = await failureOf(requestCancel(deps(), op.input));
+    expect(failure).toMatchObject({ type: 'UNAUTHENTICATED', nonRetryable: true });
+    const log = logFor(op.name);
+    expect(log.map((r) => [r.route, r.status, r.fault])).toEqual([
+      ['cancel', 401, 'scripted'],
+      ['cancel', 401, 'scripted'],
+    ]);
+    // The retry carried a freshly fetched token.
+    expect(log[1]?.bearer).not.toBe(log[0]?.bearer);
+    expect(emulator.tokensIssued()).toContain(log[1]?.bearer);
+  });
+});
+
+describe('error classification', () => {
+  let activityDeps: ActivityDeps;
+  beforeAll(() => {
+    activityDeps = deps();
+  });
+  afterEach(() => emulator.setFaults({}));
+
+  test('429 with RetryInfo 2s: retryable RESOURCE_EXHAUSTED, nextRetryDelay 2000 ms', async () => {
+    const op = scripted();
+    emulator.failNext({ route: 'get', name: op.name }, { code: 'RESOURCE_EXHAUSTED', retryDelay: '2s' });
+    const failure = await failureOf(getOperation(activityDeps, op.input));
+    expect(failure).toMatchObject({ type: 'RESOURCE_EXHAUSTED', nonRetryable: false, nextRetryDelay: 2000 });
+  });
+
+  test('RetryInfo wins over Retry-After', async () => {
+    const op = scripted();
+    emulator.failNext({ name: op.name }, { code: 'RESOURCE_EXHAUSTED', retryDelay: '2s', retryAfter: '30' });
+    const failure = await failureOf(requestCancel(activityDeps, op.input));
+    expect(failure).toMatchObject({ type: 'RESOURCE_EXHAUSTED', nextRetryDelay: 2000 });
+  });
+
+  test('503 with Retry-After 3 and no RetryInfo: retryable UNAVAILABLE, nextRetryDelay 3000 ms', async () => {
+    const op = scripted();
+    emulator.failNext({ route: 'cancel', name: op.name }, { code: 'UNAVAILABLE', retryAfter: '3' });
+    const failure = await failureOf(requestCancel(activityDeps, op.input));
+    expect(failure).toMatchObject({ type: 'UNAVAILABLE', nonRetryable: false, nextRetryDelay: 3000 });
+  });
+
+  test('an HTML 502 from a proxy: retryable INTERNAL, no delay hint', async () => {
+    const op = scripted();
+    emulator.setFaults({ htmlRate: 1 });
+    const failure = await failureOf(getOperation(activityDeps, op.input));
+    expect(failure).toMatchObject({ type: 'INTERNAL', nonRetryable: false, details: [{ httpStatus: 502 }] });
+    expect(failure.nextRetryDelay).toBeUndefined();
+  });
+
+  test('a connection reset: retryable UNAVAILABLE', async () => {
+    const op = scripted();
+    emulator.setFaults({ resetRate: 1 });
+    for (const call of [() => requestCancel(activityDeps, op.input), () => getOperation(activityDeps, op.input)]) {
+      const failure = await failureOf(call());
+      expect(failure).toMatchObject({ type: 'UNAVAILABLE', nonRetryable: false, details: [{ httpStatus: 0 }] });
+    }
+    expect(logFor(op.name).map((r) => r.fault)).toEqual(['reset', 'reset']);
+  });
+
+  test('malformed JSON in a 200: retryable, for the cancel and the GET', async () => {
+    const op = scripted();
+    emulator.setFaults({ malformedJsonRate: 1 });
+    for (const call of [() => requestCancel(activityDeps, op.input), () => getOperation(activityDeps, op.input)]) {
+      const failure = await failureOf(call());
+      expect(failure).toMatchObject({
+        type: 'UNKNOWN',
+        nonRetryable: false,
+        message: expect.stringMatching(/malformed/),
+      });
+    }
+  });
+
+  test('400 INVALID_ARGUMENT: non-retryable', async () => {
+    const op = scripted();
+    emulator.failNext(
+      { route: 'cancel', name: op.name },
+      { code: 'INVALID_ARGUMENT', message: 'Invalid operation name.' },
+    );
+    const failure = await failureOf(requestCancel(activityDeps, op.input));
+    expect(failure).toMatchObject({ type: 'INVALID_ARGUMENT', nonRetryable: true, message: 'Invalid operation name.' });
+  });
+
+  test('an error message that echoes the bearer token reaches the failure redacted', async () => {
+    const op = scripted();
+    await getOperation(activityDeps, op.input);
+    const token = logFor(op.name).at(-1)?.bearer ?? '';
+    expect(token).toMatch(/^ya29\./);
+    emulator.failNext(
+      { name: op.name },
+      { code: 'INVALID_ARGUMENT', message: `Bad header "Authorization: Bearer ${token}" (${token})` },
+    );
+    const failure = await failureOf(requestCancel(activityDeps, op.input));
+    expect(failure.message).not.toContain(token);
+    expect(failure.message).toMatch(/\[redacted\]/);
+  });
+});
+
+describe('a service-account key', () => {
+  test('its self-signed JWT is accepted for a cancel, and no token is fetched', async () => {
+    const key = emulator.trustServiceAccountKey();
+    const op = scripted('datastream');
+    const before = emulator.requests.length;
+    const withKey = deps({
+      authorizer: googleAuthorizer(new GoogleAuth({ credentials: key, scopes: CLOUD_PLATFORM_SCOPE })),
+    });
+    expect(await requestCancel(withKey, op.input)).toEqual({ result: 'accepted' });
+    const [cancel] = logFor(op.name);
+    expect(cancel).toMatchObject({ route: 'cancel', authorized: true, status: 200 });
+    const [header, payload] = (cancel?.bearer ?? '')
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>);
+    expect(header).toMatchObject({ alg: 'RS256', kid: key.private_key_id });
+    expect(payload).toMatchObject({ iss: key.client_email });
+    expect(tokenFetchesSince(before)).toBe(0);
+  });
+});
+
+describe('secrets', () => {
+  // Each failure is also checked when it is thrown; this checks them all again against every token issued since.
+  test('no failure thrown in this file carries a token or a JWT in its message or details', () => {
+    for (const failure of failures) expectNoSecrets(failure);
+  });
+});
+
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
