@@ -1,7 +1,7 @@
 /**
  * A local stand-in for Google's REST Operations API (google.longrunning) and the GCE metadata server.
  *
- * Node only. It listens on 127.0.0.1 and never anywhere else.
+ * Node only. It listens on 127.0.0.1 unless told otherwise (a container needs 0.0.0.0).
  */
 import { generateKeyPairSync, randomBytes, randomInt, verify as verifySignature } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -15,10 +15,15 @@ import type { RpcCodeName } from '../rpc-code';
 /** How an {@link GoogleEmulator} is started. */
 export interface EmulatorOptions {
   /**
-   * TCP port to listen on; 0 picks a free one. The host is always 127.0.0.1.
+   * TCP port to listen on; 0 picks a free one.
    * @default 0
    */
   port?: number;
+  /**
+   * Address to listen on. Keep the default outside containers: the emulator issues tokens to anyone.
+   * @default '127.0.0.1'
+   */
+  host?: string;
   /**
    * Lifetime, in seconds, of the access tokens the metadata server and the token endpoint issue.
    * @default 3600
@@ -400,7 +405,8 @@ export class GoogleEmulator {
 
   private constructor(server: Server, port: number, options: EmulatorOptions) {
     this.server = server;
-    this.hostPort = `127.0.0.1:${port}`;
+    const host = options.host ?? '127.0.0.1';
+    this.hostPort = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     this.url = `http://${this.hostPort}`;
     this.projectId = options.projectId ?? DEFAULT_PROJECT_ID;
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
@@ -409,7 +415,7 @@ export class GoogleEmulator {
     this.random = mulberry32(options.seed ?? 1);
   }
 
-  /** Start an emulator on 127.0.0.1 and resolve once it listens. */
+  /** Start an emulator (on 127.0.0.1 by default) and resolve once it listens. */
   static async start(options: EmulatorOptions = {}): Promise<GoogleEmulator> {
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
@@ -425,7 +431,7 @@ export class GoogleEmulator {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
+      server.listen(port, options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
