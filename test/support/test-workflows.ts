@@ -2,8 +2,7 @@
 import { executeChild, ParentClosePolicy } from '@temporalio/workflow';
 import type { CancelOperationInput } from '../../src/canceller-input';
 import type { CancelOperationResult } from '../../src/outcome';
-import { cancelWorkflowId } from '../../src/workflow-id';
-import { cancelOperation } from '../../workflows';
+import { cancelOperation, cancelWorkflowId } from '../../workflows';
 
 export * from '../../workflows';
 
