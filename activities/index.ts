@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { CancelAnswer, GetAnswer } from '../src/call-answers';
-import { InvalidArgumentError, invalidArgumentDetails } from '../src/invalid-argument';
+import { InvalidArgumentError, invalidArgumentFailure } from '../src/invalid-argument';
 import type { OperationRefInput } from '../src/operation-ref';
 import { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from '../src/operations-client';
 import { isRetryable } from '../src/rpc-code';
@@ -37,14 +37,7 @@ async function classifyFailures<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof InvalidArgumentError) {
-      throw ApplicationFailure.create({
-        type: 'INVALID_ARGUMENT',
-        message: err.message,
-        nonRetryable: true,
-        details: [invalidArgumentDetails(err)],
-      });
-    }
+    if (err instanceof InvalidArgumentError) throw invalidArgumentFailure(err);
     if (err instanceof GoogleCallFailure) {
       const { code, message, httpStatus, retryDelayMs, reason } = err.error;
       throw ApplicationFailure.create({

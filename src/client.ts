@@ -26,12 +26,7 @@ export function startCancel(
   options: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof cancelOperation>> {
   validateCancelInput(input);
-  return client.workflow.start<typeof cancelOperation>('cancelOperation', {
-    args: [input],
-    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    workflowId: options.workflowId ?? cancelWorkflowId(input),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
+  return startOne<typeof cancelOperation>(client, 'cancelOperation', input, options.workflowId ?? cancelWorkflowId(input), options);
 }
 
 /** Starts `awaitOperation` for an operation, or joins the one already running for it. */
@@ -41,10 +36,20 @@ export function startAwait(
   options: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof awaitOperation>> {
   validateAwaitInput(input);
-  return client.workflow.start<typeof awaitOperation>('awaitOperation', {
-    args: [input],
+  return startOne<typeof awaitOperation>(client, 'awaitOperation', input, options.workflowId ?? awaitWorkflowId(input), options);
+}
+
+function startOne<W extends typeof cancelOperation | typeof awaitOperation>(
+  client: Client,
+  workflowType: string,
+  input: Parameters<W>[0],
+  workflowId: string,
+  options: StartOptions,
+): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
+  return client.workflow.start<W>(workflowType, {
+    args: [input] as unknown as Parameters<W>,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    workflowId: options.workflowId ?? awaitWorkflowId(input),
+    workflowId,
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
 }

@@ -1,9 +1,12 @@
+import { ApplicationFailure } from '@temporalio/common';
+
 /**
  * The error every validator in this package throws: it names the field and the rule broken.
  *
  * Pure: safe to import from workflow code. Workflows and activities turn it into a non-retryable
- * `ApplicationFailure` of type `INVALID_ARGUMENT` (see {@link invalidArgumentDetails}).
+ * `ApplicationFailure` of type `INVALID_ARGUMENT` (see {@link invalidArgumentFailure}).
  */
+
 export class InvalidArgumentError extends Error {
   override readonly name = 'InvalidArgumentError';
 
@@ -18,9 +21,17 @@ export class InvalidArgumentError extends Error {
   }
 }
 
-/** The `details` we attach to an `INVALID_ARGUMENT` failure, so callers can branch on the field. */
-export function invalidArgumentDetails(err: InvalidArgumentError): { field: string; rule: string } {
-  return { field: err.field, rule: err.rule };
+/**
+ * The non-retryable `ApplicationFailure` of type `INVALID_ARGUMENT` users see, with `{ field, rule }` as its
+ * details so callers can branch on the field.
+ */
+export function invalidArgumentFailure(err: InvalidArgumentError): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'INVALID_ARGUMENT',
+    message: err.message,
+    nonRetryable: true,
+    details: [{ field: err.field, rule: err.rule }],
+  });
 }
 
 const PREVIEW_LIMIT = 80;

@@ -27,7 +27,7 @@ import type { CancelAnswer, GetAnswer } from '../src/call-answers';
 import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery, type CancellerStatus } from '../src/canceller-api';
 import type { CancellerSettings } from '../src/canceller-input';
 import { parseDuration } from '../src/durations';
-import { InvalidArgumentError, invalidArgumentDetails } from '../src/invalid-argument';
+import { InvalidArgumentError, invalidArgumentFailure } from '../src/invalid-argument';
 import type { OperationSummary } from '../src/operation-summary';
 import type { AwaitOperationResult, Outcome, RecordedOutcome } from '../src/outcome';
 import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE } from '../src/search-attributes';
@@ -81,15 +81,7 @@ export function initialState(settings: CancellerSettings, now: number): Cancelle
 
 /** Turns a validation error into the non-retryable failure users see. */
 export function invalidArgument(err: unknown): never {
-  if (err instanceof InvalidArgumentError) {
-    throw ApplicationFailure.create({
-      type: 'INVALID_ARGUMENT',
-      message: err.message,
-      nonRetryable: true,
-      details: [invalidArgumentDetails(err)],
-    });
-  }
-  throw err;
+  throw err instanceof InvalidArgumentError ? invalidArgumentFailure(err) : err;
 }
 
 /**
