@@ -6,6 +6,7 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { CancelAnswer, GetAnswer } from '../src/call-answers';
 import { InvalidArgumentError, invalidArgumentFailure } from '../src/invalid-argument';
+import { countGoogleApiError } from '../src/metrics';
 import type { OperationRefInput } from '../src/operation-ref';
 import { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from '../src/operations-client';
 import { isRetryable } from '../src/rpc-code';
@@ -19,13 +20,16 @@ export function createActivities(deps: ActivityDeps) {
   return {
     /** `POST {name}:cancel`. UNIMPLEMENTED, NOT_FOUND and FAILED_PRECONDITION are answers, not failures. */
     async requestCancel(input: OperationRefInput): Promise<CancelAnswer> {
-      const answer = await classifyFailures(() => client.cancel(input, Context.current().cancellationSignal));
+      const answer = await classifyFailures('cancel', () => client.cancel(input, Context.current().cancellationSignal));
+      if (answer.result !== 'accepted') countGoogleApiError(Context.current().metricMeter, 'cancel', answer.result);
       log.info('cancel answered', { operation: input.operation, result: answer.result });
       return answer;
     },
     /** `GET {name}`: a bounded summary of the operation, or "not found". */
     async getOperation(input: OperationRefInput): Promise<GetAnswer> {
-      return classifyFailures(() => client.get(input, Context.current().cancellationSignal));
+      const answer = await classifyFailures('get', () => client.get(input, Context.current().cancellationSignal));
+      if (!answer.found) countGoogleApiError(Context.current().metricMeter, 'get', 'NOT_FOUND');
+      return answer;
     },
   };
 }
@@ -33,13 +37,14 @@ export function createActivities(deps: ActivityDeps) {
 /** The activities' interface, for `proxyActivities<Activities>()`. */
 export type Activities = ReturnType<typeof createActivities>;
 
-async function classifyFailures<T>(call: () => Promise<T>): Promise<T> {
+async function classifyFailures<T>(method: 'cancel' | 'get', call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
     if (err instanceof InvalidArgumentError) throw invalidArgumentFailure(err);
     if (err instanceof GoogleCallFailure) {
       const { code, message, httpStatus, retryDelayMs, reason } = err.error;
+      countGoogleApiError(Context.current().metricMeter, method, code);
       throw ApplicationFailure.create({
         type: code,
         message,

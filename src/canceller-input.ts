@@ -65,14 +65,22 @@ export interface CancellerSettings {
 
 const REF_FIELDS = ['operation', 'service', 'apiVersion'];
 const CANCEL_FIELDS = new Set([...REF_FIELDS, 'timeout', 'poll', 'notFoundGracePeriod']);
-const AWAIT_FIELDS = new Set([...REF_FIELDS, 'timeout', 'poll', 'cancelOnTimeout', 'cancelTimeout', 'notFoundGracePeriod']);
+const AWAIT_FIELDS = new Set([
+  ...REF_FIELDS,
+  'timeout',
+  'poll',
+  'cancelOnTimeout',
+  'cancelTimeout',
+  'notFoundGracePeriod',
+]);
 const POLL_FIELDS = new Set(['initialInterval', 'backoffCoefficient', 'maximumInterval']);
 
 /** Validates a `cancelOperation` input; throws {@link InvalidArgumentError} naming the field and the rule. */
 export function validateCancelInput(input: unknown): CancellerSettings {
   const object = requireObject('input', input, CANCEL_FIELDS);
   const ref = parseOperationRef(object as unknown as OperationRefInput);
-  const cancelTimeoutMs = object['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('timeout', object['timeout']);
+  const cancelTimeoutMs =
+    object['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('timeout', object['timeout']);
   return {
     ref,
     mode: 'cancel',
@@ -99,7 +107,9 @@ export function validateAwaitInput(input: unknown): CancellerSettings {
     waitMs: parseDuration('timeout', object['timeout']),
     cancelOnTimeout,
     cancelTimeoutMs:
-      object['cancelTimeout'] === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('cancelTimeout', object['cancelTimeout']),
+      object['cancelTimeout'] === undefined
+        ? DEFAULT_TIMEOUT_MS
+        : parseDuration('cancelTimeout', object['cancelTimeout']),
     notFoundGraceMs: parseGrace(object),
     schedule: parsePoll(object['poll']),
   };
@@ -122,13 +132,22 @@ function parsePoll(value: unknown): PollSchedule {
       ? Math.max(DEFAULT_POLL_SCHEDULE.maximumIntervalMs, initialIntervalMs)
       : parseDuration('poll.maximumInterval', poll['maximumInterval']);
   if (maximumIntervalMs < initialIntervalMs) {
-    throw new InvalidArgumentError('poll.maximumInterval', 'must not be less than poll.initialInterval', poll['maximumInterval']);
+    throw new InvalidArgumentError(
+      'poll.maximumInterval',
+      'must not be less than poll.initialInterval',
+      poll['maximumInterval'],
+    );
   }
   const coefficient = poll['backoffCoefficient'] ?? DEFAULT_POLL_SCHEDULE.backoffCoefficient;
   if (typeof coefficient !== 'number' || !Number.isFinite(coefficient) || coefficient < 1 || coefficient > 10) {
     throw new InvalidArgumentError('poll.backoffCoefficient', 'must be a number from 1 to 10', coefficient);
   }
-  return { initialIntervalMs, backoffCoefficient: coefficient, maximumIntervalMs, jitter: DEFAULT_POLL_SCHEDULE.jitter };
+  return {
+    initialIntervalMs,
+    backoffCoefficient: coefficient,
+    maximumIntervalMs,
+    jitter: DEFAULT_POLL_SCHEDULE.jitter,
+  };
 }
 
 function requireObject(field: string, value: unknown, allowed: ReadonlySet<string>): Record<string, unknown> {

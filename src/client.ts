@@ -3,7 +3,12 @@
  */
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { awaitOperation, cancelOperation } from '../workflows';
-import { validateAwaitInput, validateCancelInput, type AwaitOperationInput, type CancelOperationInput } from './canceller-input';
+import {
+  validateAwaitInput,
+  validateCancelInput,
+  type AwaitOperationInput,
+  type CancelOperationInput,
+} from './canceller-input';
 import { awaitWorkflowId, cancelWorkflowId } from './workflow-id';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
 
@@ -26,7 +31,13 @@ export function startCancel(
   options: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof cancelOperation>> {
   validateCancelInput(input);
-  return startOne<typeof cancelOperation>(client, 'cancelOperation', input, options.workflowId ?? cancelWorkflowId(input), options);
+  return startOne<typeof cancelOperation>(
+    client,
+    'cancelOperation',
+    input,
+    options.workflowId ?? cancelWorkflowId(input),
+    options,
+  );
 }
 
 /** Starts `awaitOperation` for an operation, or joins the one already running for it. */
@@ -36,7 +47,13 @@ export function startAwait(
   options: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof awaitOperation>> {
   validateAwaitInput(input);
-  return startOne<typeof awaitOperation>(client, 'awaitOperation', input, options.workflowId ?? awaitWorkflowId(input), options);
+  return startOne<typeof awaitOperation>(
+    client,
+    'awaitOperation',
+    input,
+    options.workflowId ?? awaitWorkflowId(input),
+    options,
+  );
 }
 
 function startOne<W extends typeof cancelOperation | typeof awaitOperation>(

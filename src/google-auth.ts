@@ -21,7 +21,9 @@ export interface RequestAuthorizer {
  *
  * @param auth defaults to Application Default Credentials with the cloud-platform scope.
  */
-export function googleAuthorizer(auth: GoogleAuth = new GoogleAuth({ scopes: CLOUD_PLATFORM_SCOPE })): RequestAuthorizer {
+export function googleAuthorizer(
+  auth: GoogleAuth = new GoogleAuth({ scopes: CLOUD_PLATFORM_SCOPE }),
+): RequestAuthorizer {
   return {
     async headers(url) {
       // v10 answers a Fetch Headers object (v9 a plain object): undici wants plain pairs.

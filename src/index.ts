@@ -8,13 +8,7 @@
 export { createActivities, type Activities, type ActivityDeps } from '../activities';
 export { activityDepsFromEnv, EMULATOR_HOST_ENV } from './activity-deps';
 export type { CancelAnswer, GetAnswer } from './call-answers';
-export {
-  extendTimeoutUpdate,
-  giveUpSignal,
-  pollNowSignal,
-  statusQuery,
-  type CancellerStatus,
-} from './canceller-api';
+export { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery, type CancellerStatus } from './canceller-api';
 export {
   DEFAULT_NOT_FOUND_GRACE_MS,
   DEFAULT_TIMEOUT_MS,
@@ -27,10 +21,12 @@ export {
 } from './canceller-input';
 export { DEFAULT_POLL_SCHEDULE, pollDelay, type PollSchedule } from './backoff';
 export { startAwait, startCancel, type StartOptions } from './client';
+export { EXIT_CODES, ExitError, exitCodeForOutcome } from './exit-codes';
 export { CLOUD_PLATFORM_SCOPE, googleAuthorizer, redactCredentials, type RequestAuthorizer } from './google-auth';
 export { parseErrorResponse, type GoogleCallError } from './google-error';
 export { createDispatcher, type DispatcherOptions } from './http-dispatcher';
 export { InvalidArgumentError } from './invalid-argument';
+export { GOOGLE_API_ERRORS_METRIC, OUTCOMES_METRIC, POLLS_BUCKETS, POLLS_METRIC } from './metrics';
 export {
   ALLOWED_HOSTS_ENV,
   assertAllowed,
@@ -43,7 +39,12 @@ export {
   type OperationRefInput,
 } from './operation-ref';
 export { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from './operations-client';
-export { summarizeOperation, type MetadataSummary, type OperationError, type OperationSummary } from './operation-summary';
+export {
+  summarizeOperation,
+  type MetadataSummary,
+  type OperationError,
+  type OperationSummary,
+} from './operation-summary';
 export {
   OUTCOMES,
   type AwaitOperationResult,
@@ -55,5 +56,19 @@ export { isRetryable, RETRYABLE_RPC_CODES, RpcCode, rpcCodeFromHttpStatus, type 
 export { ensureSearchAttributes } from './search-attribute-registration';
 export { LRO_OPERATION, LRO_OUTCOME, LRO_SEARCH_ATTRIBUTES, LRO_SERVICE } from './search-attributes';
 export { DEFAULT_TASK_QUEUE } from './task-queue';
+export {
+  connectToTemporal,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  TASK_QUEUE_ENV,
+  temporalTargetFromEnv,
+  type TemporalTarget,
+} from './temporal-connect';
 export { createCancellerWorker, WORKFLOWS_PATH, type CancellerWorkerOptions } from './worker';
+export {
+  METRICS_BIND_ENV,
+  runWorker,
+  SKIP_SEARCH_ATTRIBUTE_REGISTRATION_ENV,
+  workerMain,
+  type RunWorkerOptions,
+} from './worker-main';
 export { awaitWorkflowId, cancelWorkflowId } from './workflow-id';

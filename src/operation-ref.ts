@@ -48,7 +48,8 @@ const GOOGLE_SUFFIX = '.googleapis.com';
 const VERSION_RULE = /^v[0-9]+(?:p[0-9]+)?(?:(?:alpha|beta)[0-9]*)?$/;
 const SEGMENT_RULE = /^[A-Za-z0-9._~=-]+$/;
 const LABEL_RULE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const IPV4_RULE = /^(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
+const IPV4_RULE =
+  /^(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
 const REGIONAL_PREFIX = /^[a-z]+-[a-z]+[0-9]+-(.+)$/;
 const DEFAULT_PORT = { https: '443', http: '80' } as const;
 
@@ -64,10 +65,18 @@ export function parseOperationRef(input: OperationRefInput): OperationRef {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(operation)) {
     const ref = parseUrl('operation', operation);
     if (hasService && normaliseService(input.service) !== ref.host) {
-      throw new InvalidArgumentError('service', `must match the host of the operation URL (${ref.host})`, input.service);
+      throw new InvalidArgumentError(
+        'service',
+        `must match the host of the operation URL (${ref.host})`,
+        input.service,
+      );
     }
     if (hasVersion && input.apiVersion !== ref.apiVersion) {
-      throw new InvalidArgumentError('apiVersion', `must match the version in the operation URL (${ref.apiVersion})`, input.apiVersion);
+      throw new InvalidArgumentError(
+        'apiVersion',
+        `must match the version in the operation URL (${ref.apiVersion})`,
+        input.apiVersion,
+      );
     }
     return ref;
   }
@@ -84,11 +93,19 @@ export function parseOperationRef(input: OperationRefInput): OperationRef {
   const service = requireText('service', input.service, 300);
   const apiVersion = requireText('apiVersion', input.apiVersion, 32);
   if (!VERSION_RULE.test(apiVersion)) {
-    throw new InvalidArgumentError('apiVersion', 'must look like v<N>, optionally followed by alpha or beta<N>', apiVersion);
+    throw new InvalidArgumentError(
+      'apiVersion',
+      'must look like v<N>, optionally followed by alpha or beta<N>',
+      apiVersion,
+    );
   }
   const withScheme = /^https?:\/\//i.test(service) ? service : `https://${service}`;
   if (withScheme.slice(withScheme.indexOf('//') + 2).includes('/')) {
-    throw new InvalidArgumentError('service', 'must be a host such as "alloydb.googleapis.com", without a path', service);
+    throw new InvalidArgumentError(
+      'service',
+      'must be a host such as "alloydb.googleapis.com", without a path',
+      service,
+    );
   }
   checkName('operation', operation);
   const url = `${withScheme}/${apiVersion}/${operation}`;
@@ -131,7 +148,8 @@ export function assertAllowed(ref: OperationRef, allowlist: HostAllowlist): void
   const onDefaultPort = !ref.host.includes(':');
   const explicit = onDefaultPort ? `${ref.host}:${DEFAULT_PORT[ref.scheme]}` : ref.host;
   const bare = ref.host.split(':')[0] ?? ref.host;
-  if (allowlist.hosts.has(ref.host) || allowlist.hosts.has(explicit) || (onDefaultPort && allowlist.hosts.has(bare))) return;
+  if (allowlist.hosts.has(ref.host) || allowlist.hosts.has(explicit) || (onDefaultPort && allowlist.hosts.has(bare)))
+    return;
   throw new InvalidArgumentError(
     'operation',
     `host ${ref.host} is not allowed: use a *.googleapis.com host, or add it to the worker's ${ALLOWED_HOSTS_ENV}`,
@@ -168,7 +186,9 @@ function requireText(field: string, value: unknown, maxLength: number): string {
 }
 
 function normaliseService(service: unknown): string {
-  const text = requireText('service', service, 300).replace(/^https?:\/\//i, '').toLowerCase();
+  const text = requireText('service', service, 300)
+    .replace(/^https?:\/\//i, '')
+    .toLowerCase();
   const { host, port } = splitAuthority('service', text);
   return port === undefined || port === DEFAULT_PORT.https ? host : `${host}:${port}`;
 }
@@ -178,7 +198,11 @@ function parseUrl(field: string, text: string): OperationRef {
   if (text.includes('#')) throw new InvalidArgumentError(field, 'must not contain a fragment ("#")', text);
   if (text.includes('\\')) throw new InvalidArgumentError(field, 'must not contain backslashes', text);
   if (text.includes('%')) {
-    throw new InvalidArgumentError(field, 'must not contain percent-encoding (encoded dots or slashes are refused)', text);
+    throw new InvalidArgumentError(
+      field,
+      'must not contain percent-encoding (encoded dots or slashes are refused)',
+      text,
+    );
   }
   const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/]*)(\/.*)?$/.exec(text);
   const scheme = match?.[1]?.toLowerCase();
@@ -228,7 +252,8 @@ function parseUrl(field: string, text: string): OperationRef {
 function checkName(field: string, name: string): void {
   if (name === '') throw new InvalidArgumentError(field, 'must name an operation after the API version');
   for (const segment of name.split('/')) {
-    if (segment === '') throw new InvalidArgumentError(field, 'must not contain empty path segments ("//" or a trailing "/")', name);
+    if (segment === '')
+      throw new InvalidArgumentError(field, 'must not contain empty path segments ("//" or a trailing "/")', name);
     if (segment === '.' || segment === '..') {
       throw new InvalidArgumentError(field, 'must not contain "." or ".." path segments', name);
     }
@@ -242,7 +267,8 @@ function splitAuthority(field: string, authority: string): { host: string; port?
   const colon = authority.lastIndexOf(':');
   const host = colon === -1 ? authority : authority.slice(0, colon);
   const port = colon === -1 ? undefined : authority.slice(colon + 1);
-  if (host.startsWith('[')) throw new InvalidArgumentError(field, 'must name a DNS host, not an IPv6 literal', authority);
+  if (host.startsWith('['))
+    throw new InvalidArgumentError(field, 'must name a DNS host, not an IPv6 literal', authority);
   if (port !== undefined && !/^[1-9][0-9]{0,4}$/.test(port)) {
     throw new InvalidArgumentError(field, 'must have a port from 1 to 65535', authority);
   }

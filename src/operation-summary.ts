@@ -72,7 +72,9 @@ export function summarizeOperation(value: unknown): OperationSummary {
       status: rpcCodeName(code),
       message: boundMessage(typeof error['message'] === 'string' ? error['message'] : ''),
     };
-    return code === 1 ? { ...base, state: 'cancelled', done, error: summary } : { ...base, state: 'failed', done, error: summary };
+    return code === 1
+      ? { ...base, state: 'cancelled', done, error: summary }
+      : { ...base, state: 'failed', done, error: summary };
   }
   const response = value['response'];
   if (isObject(response)) {

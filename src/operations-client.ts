@@ -6,7 +6,13 @@ import { request, type Dispatcher } from 'undici';
 import type { CancelAnswer, GetAnswer } from './call-answers';
 import { redactCredentials, type RequestAuthorizer } from './google-auth';
 import { boundMessage, parseErrorResponse, type GoogleCallError } from './google-error';
-import { assertAllowed, parseOperationRef, type HostAllowlist, type OperationRef, type OperationRefInput } from './operation-ref';
+import {
+  assertAllowed,
+  parseOperationRef,
+  type HostAllowlist,
+  type OperationRef,
+  type OperationRefInput,
+} from './operation-ref';
 import { summarizeOperation } from './operation-summary';
 
 /** Dependencies of {@link OperationsClient}. */
@@ -66,7 +72,11 @@ export class OperationsClient {
     const answer = await this.send('POST', `${this.target(ref)}:cancel`, signal);
     if (answer.status >= 200 && answer.status < 300) {
       if (answer.body.trim() !== '' && !isJsonObject(answer.body)) {
-        throw this.failure({ code: 'UNKNOWN', httpStatus: answer.status, message: 'malformed JSON in the cancel answer' });
+        throw this.failure({
+          code: 'UNKNOWN',
+          httpStatus: answer.status,
+          message: 'malformed JSON in the cancel answer',
+        });
       }
       return { result: 'accepted' };
     }
@@ -186,7 +196,12 @@ function isJsonObject(text: string): boolean {
   }
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 /** A request that got no complete answer: resets and refusals are UNAVAILABLE, timeouts DEADLINE_EXCEEDED. */
 function transportError(err: unknown): GoogleCallError {

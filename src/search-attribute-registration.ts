@@ -2,7 +2,7 @@
  * Registers the `Lro*` search attributes with a namespace if they are missing. Upserting an unregistered
  * attribute makes a workflow task fail and retry forever, so workers and test servers do this first.
  */
-import type { Connection } from '@temporalio/client';
+import type { ConnectionLike } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { LRO_SEARCH_ATTRIBUTES } from './search-attributes';
 
@@ -13,7 +13,10 @@ import { LRO_SEARCH_ATTRIBUTES } from './search-attributes';
  *
  * @returns the names it added.
  */
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+export async function ensureSearchAttributes(
+  connection: Pick<ConnectionLike, 'operatorService'>,
+  namespace: string,
+): Promise<string[]> {
   const wanted = LRO_SEARCH_ATTRIBUTES.map((key) => key.name);
   let missing = wanted;
   try {

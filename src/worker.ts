@@ -5,13 +5,14 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { createActivities, type ActivityDeps } from '../activities';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
 
-
 /** The path a worker bundles the workflows from (source under ts-jest, `dist/` when built). */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 /** Options for {@link createCancellerWorker}. */
-export interface CancellerWorkerOptions
-  extends Omit<WorkerOptions, 'activities' | 'workflowsPath' | 'taskQueue' | 'connection'> {
+export interface CancellerWorkerOptions extends Omit<
+  WorkerOptions,
+  'activities' | 'workflowsPath' | 'taskQueue' | 'connection'
+> {
   connection: NativeConnection;
   /** @default "gcp-lro" */
   taskQueue?: string;

@@ -68,14 +68,24 @@ test('still running after a 2 h timeout: cancelled and confirmed, in seconds of 
 
 test('cancelOnTimeout false: TIMED_OUT without a cancel', async () => {
   const op = scripted();
-  const { result } = await run({ operation: op.url, timeout: '2h', cancelOnTimeout: false, poll: { initialInterval: '10m' } });
+  const { result } = await run({
+    operation: op.url,
+    timeout: '2h',
+    cancelOnTimeout: false,
+    poll: { initialInterval: '10m' },
+  });
   expect(result).toMatchObject({ outcome: 'TIMED_OUT', timedOut: true, cancelAccepted: false });
   expect(stack.emulator.count({ route: 'cancel', name: op.name })).toBe(0);
 });
 
 test('timed out, and the cancel is not confirmed within cancelTimeout: TIMED_OUT', async () => {
   const op = scripted({ afterCancel: { to: { kind: 'running' } } });
-  const { result } = await run({ operation: op.url, timeout: '2h', cancelTimeout: '30m', poll: { initialInterval: '10m', maximumInterval: '10m' } });
+  const { result } = await run({
+    operation: op.url,
+    timeout: '2h',
+    cancelTimeout: '30m',
+    poll: { initialInterval: '10m', maximumInterval: '10m' },
+  });
   expect(result).toMatchObject({ outcome: 'TIMED_OUT', timedOut: true, cancelAccepted: true });
   expect(Date.parse(result.finishedAt) - Date.parse(result.startedAt)).toBeGreaterThanOrEqual(TWO_HOURS + 30 * 60_000);
 });
@@ -88,6 +98,9 @@ test('timeout is required', async () => {
   });
   const err = await handle.result().catch((e: unknown) => e);
   expect(err).toBeInstanceOf(WorkflowFailedError);
-  expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'INVALID_ARGUMENT', message: expect.stringMatching(/^timeout: /) });
+  expect((err as WorkflowFailedError).cause).toMatchObject({
+    type: 'INVALID_ARGUMENT',
+    message: expect.stringMatching(/^timeout: /),
+  });
   expect((err as WorkflowFailedError).cause).toBeInstanceOf(ApplicationFailure);
 });

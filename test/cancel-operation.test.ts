@@ -28,9 +28,21 @@ const FAST_POLL: PollOptions = { initialInterval: '100ms', maximumInterval: '500
 
 /** The five seed shapes: host, version and a resource name of each. */
 const SEEDS = {
-  alloydb: (id: string) => ({ host: 'alloydb.googleapis.com', version: 'v1beta', name: `projects/p/locations/us-central1/operations/${id}` }),
-  clouddeploy: (id: string) => ({ host: 'clouddeploy.googleapis.com', version: 'v1', name: `projects/p/locations/europe-west1/operations/${id}` }),
-  beyondcorp: (id: string) => ({ host: 'beyondcorp.googleapis.com', version: 'v1', name: `organizations/o/locations/global/operations/${id}` }),
+  alloydb: (id: string) => ({
+    host: 'alloydb.googleapis.com',
+    version: 'v1beta',
+    name: `projects/p/locations/us-central1/operations/${id}`,
+  }),
+  clouddeploy: (id: string) => ({
+    host: 'clouddeploy.googleapis.com',
+    version: 'v1',
+    name: `projects/p/locations/europe-west1/operations/${id}`,
+  }),
+  beyondcorp: (id: string) => ({
+    host: 'beyondcorp.googleapis.com',
+    version: 'v1',
+    name: `organizations/o/locations/global/operations/${id}`,
+  }),
   dai: (id: string) => ({ host: 'dai.googleapis.com', version: 'v1', name: `operations/ingest/jobs/${id}` }),
   datastream: (id: string) => ({ host: 'datastream.googleapis.com', version: 'v1', name: `stream-ops.${id}` }),
 };
@@ -82,16 +94,25 @@ describe('outcomes', () => {
   test('COMPLETED: the operation finished anyway with a response (Cloud Deploy)', async () => {
     const op = scripted('clouddeploy', {
       cancelFlag: 'cancelRequested',
-      afterCancel: { to: { kind: 'succeeded', response: { '@type': 'type.googleapis.com/google.cloud.deploy.v1.Release' } } },
+      afterCancel: {
+        to: { kind: 'succeeded', response: { '@type': 'type.googleapis.com/google.cloud.deploy.v1.Release' } },
+      },
     });
     const result = await run({ operation: op.url, poll: FAST_POLL });
-    expect(result).toMatchObject({ outcome: 'COMPLETED', cancelAccepted: true, responseType: 'type.googleapis.com/google.cloud.deploy.v1.Release' });
+    expect(result).toMatchObject({
+      outcome: 'COMPLETED',
+      cancelAccepted: true,
+      responseType: 'type.googleapis.com/google.cloud.deploy.v1.Release',
+    });
     expect(result.error).toBeUndefined();
     expect(result.metadata?.cancelRequested).toBe(true);
   });
 
   test('COMPLETED: done with neither result (BeyondCorp, organizations/*/locations/*/operations/*)', async () => {
-    const op = scripted('beyondcorp', { onCancel: 'accept-empty', afterCancel: { to: { kind: 'done-without-result' } } });
+    const op = scripted('beyondcorp', {
+      onCancel: 'accept-empty',
+      afterCancel: { to: { kind: 'done-without-result' } },
+    });
     const result = await run({ operation: op.url, poll: FAST_POLL });
     expect(result).toMatchObject({ outcome: 'COMPLETED', cancelAccepted: true });
     expect(result.responseType).toBeUndefined();
@@ -173,7 +194,11 @@ describe('outcomes', () => {
 describe('the durable record', () => {
   test('result, search attributes and memo read back through the client and a visibility query', async () => {
     const op = scripted('alloydb');
-    const handle = await startCancel(stack.env.client, { operation: op.url, poll: FAST_POLL }, { taskQueue: stack.taskQueue });
+    const handle = await startCancel(
+      stack.env.client,
+      { operation: op.url, poll: FAST_POLL },
+      { taskQueue: stack.taskQueue },
+    );
     const result = await handle.result();
     const description = await handle.describe();
     expect(description.typedSearchAttributes.get(LRO_OPERATION)).toBe(op.url);
@@ -196,21 +221,42 @@ describe('the durable record', () => {
 
   test('the status query shows live progress, and PENDING is recorded before the first call', async () => {
     const op = scripted('alloydb', { afterCancel: { to: { kind: 'running' } } });
-    const handle = await startCancel(stack.env.client, { operation: op.url, timeout: '1h', poll: { initialInterval: '1h' } }, { taskQueue: stack.taskQueue });
-    const status = await eventually(() => handle.query(statusQuery), (s) => s.polls >= 1);
-    expect(status).toMatchObject({ operation: op.url, outcome: 'PENDING', phase: 'cancelling', polls: 1, cancelSent: true, cancelAccepted: true, cancelRequested: true });
+    const handle = await startCancel(
+      stack.env.client,
+      { operation: op.url, timeout: '1h', poll: { initialInterval: '1h' } },
+      { taskQueue: stack.taskQueue },
+    );
+    const status = await eventually(
+      () => handle.query(statusQuery),
+      (s) => s.polls >= 1,
+    );
+    expect(status).toMatchObject({
+      operation: op.url,
+      outcome: 'PENDING',
+      phase: 'cancelling',
+      polls: 1,
+      cancelSent: true,
+      cancelAccepted: true,
+      cancelRequested: true,
+    });
     expect(status.lastOperation?.state).toBe('running');
     expect(Date.parse(status.nextPollAt ?? '')).toBeGreaterThan(Date.now() + 30 * 60_000);
     expect(await outcomeAttribute(handle)).toBe('PENDING');
 
     // Operator controls: poll now, extend the timeout, give up.
     await handle.signal(pollNowSignal);
-    await eventually(() => handle.query(statusQuery), (s) => s.polls >= 2);
+    await eventually(
+      () => handle.query(statusQuery),
+      (s) => s.polls >= 2,
+    );
     const newDeadline = await handle.executeUpdate(extendTimeoutUpdate, { args: ['2h'] });
     expect(Date.parse(newDeadline) - Date.parse(status.deadline)).toBe(2 * 3600_000);
     const rejected = await handle.executeUpdate(extendTimeoutUpdate, { args: ['soon'] }).catch((e: unknown) => e);
     expect(rejected).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect((rejected as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'INVALID_ARGUMENT', message: expect.stringMatching(/^by: must be a duration/) });
+    expect((rejected as WorkflowUpdateFailedError).cause).toMatchObject({
+      type: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^by: must be a duration/),
+    });
     await handle.signal(giveUpSignal);
     const result = await handle.result();
     expect(result).toMatchObject({ outcome: 'TIMED_OUT', polls: 3 });
@@ -219,8 +265,15 @@ describe('the durable record', () => {
 
   test('cancelling the workflow records ABANDONED and ends it as cancelled', async () => {
     const op = scripted('alloydb', { afterCancel: { to: { kind: 'running' } } });
-    const handle = await startCancel(stack.env.client, { operation: op.url, poll: { initialInterval: '1h' } }, { taskQueue: stack.taskQueue });
-    await eventually(() => handle.query(statusQuery), (s) => s.polls >= 1);
+    const handle = await startCancel(
+      stack.env.client,
+      { operation: op.url, poll: { initialInterval: '1h' } },
+      { taskQueue: stack.taskQueue },
+    );
+    await eventually(
+      () => handle.query(statusQuery),
+      (s) => s.polls >= 1,
+    );
     await handle.cancel();
     const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
@@ -235,7 +288,11 @@ describe('the durable record', () => {
       afterCancel: { to: { kind: 'succeeded' } },
       responsePaddingBytes: 10 * 1024 * 1024,
     });
-    const handle = await startCancel(stack.env.client, { operation: op.url, poll: FAST_POLL }, { taskQueue: stack.taskQueue });
+    const handle = await startCancel(
+      stack.env.client,
+      { operation: op.url, poll: FAST_POLL },
+      { taskQueue: stack.taskQueue },
+    );
     const result = await handle.result();
     expect(result.outcome).toBe('COMPLETED');
     expect(JSON.stringify(result).length).toBeLessThan(64 * 1024);
@@ -285,7 +342,8 @@ describe('bad input', () => {
     const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     let failure = (err as WorkflowFailedError).cause;
-    if (failure instanceof ApplicationFailure && failure.cause instanceof ActivityFailure) failure = failure.cause.cause;
+    if (failure instanceof ApplicationFailure && failure.cause instanceof ActivityFailure)
+      failure = failure.cause.cause;
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).type).toBe('INVALID_ARGUMENT');
     expect((failure as ApplicationFailure).nonRetryable).toBe(true);
@@ -294,11 +352,17 @@ describe('bad input', () => {
 
   test('fails with INVALID_ARGUMENT naming the field, and nothing reaches the emulator', async () => {
     const before = stack.emulator.requests.filter((r) => r.route === 'cancel' || r.route === 'get').length;
-    await expectInvalid({ operation: 'https://alloydb.googleapis.com/v1/projects/p/../../x/operations/o' }, 'operation');
+    await expectInvalid(
+      { operation: 'https://alloydb.googleapis.com/v1/projects/p/../../x/operations/o' },
+      'operation',
+    );
     await expectInvalid({ operation: 'http://alloydb.googleapis.com/v1/operations/o' }, 'operation');
     await expectInvalid({ operation: 'projects/p/operations/o', service: 'alloydb.googleapis.com' }, 'apiVersion');
     await expectInvalid({ operation: 'https://alloydb.googleapis.com/v1/operations/o', timeout: 'soon' }, 'timeout');
-    await expectInvalid({ operation: 'https://alloydb.googleapis.com/v1/operations/o', poll: { backoffCoefficient: 0 } }, 'poll.backoffCoefficient');
+    await expectInvalid(
+      { operation: 'https://alloydb.googleapis.com/v1/operations/o', poll: { backoffCoefficient: 0 } },
+      'poll.backoffCoefficient',
+    );
     await expectInvalid({ operation: 'https://alloydb.googleapis.com/v1/operations/o', extra: 1 }, 'extra');
     await expectInvalid('https://alloydb.googleapis.com/v1/operations/o', 'input');
     const after = stack.emulator.requests.filter((r) => r.route === 'cancel' || r.route === 'get').length;

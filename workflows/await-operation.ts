@@ -10,7 +10,10 @@ import { invalidArgument, runCanceller, type CancellerState } from './canceller'
  * @param input one JSON object, as the Web UI's Start Workflow form passes it.
  * @param carried state from the previous run after continue-as-new; never set it yourself.
  */
-export async function awaitOperation(input: AwaitOperationInput, carried?: CancellerState): Promise<AwaitOperationResult> {
+export async function awaitOperation(
+  input: AwaitOperationInput,
+  carried?: CancellerState,
+): Promise<AwaitOperationResult> {
   let settings;
   try {
     settings = validateAwaitInput(input);

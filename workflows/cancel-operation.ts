@@ -11,7 +11,10 @@ import { invalidArgument, runCanceller, type CancellerState } from './canceller'
  * @param input one JSON object, as the Web UI's Start Workflow form passes it.
  * @param carried state from the previous run after continue-as-new; never set it yourself.
  */
-export async function cancelOperation(input: CancelOperationInput, carried?: CancellerState): Promise<CancelOperationResult> {
+export async function cancelOperation(
+  input: CancelOperationInput,
+  carried?: CancellerState,
+): Promise<CancelOperationResult> {
   let settings;
   try {
     settings = validateCancelInput(input);

@@ -14,6 +14,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  metricMeter,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -24,10 +25,17 @@ import {
 import type { Activities } from '../activities';
 import { pollDelay } from '../src/backoff';
 import type { CancelAnswer, GetAnswer } from '../src/call-answers';
-import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery, type CancellerStatus } from '../src/canceller-api';
+import {
+  extendTimeoutUpdate,
+  giveUpSignal,
+  pollNowSignal,
+  statusQuery,
+  type CancellerStatus,
+} from '../src/canceller-api';
 import type { CancellerSettings } from '../src/canceller-input';
 import { parseDuration } from '../src/durations';
 import { InvalidArgumentError, invalidArgumentFailure } from '../src/invalid-argument';
+import { recordOutcome } from '../src/metrics';
 import type { OperationSummary } from '../src/operation-summary';
 import type { AwaitOperationResult, Outcome, RecordedOutcome } from '../src/outcome';
 import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE } from '../src/search-attributes';
@@ -147,13 +155,17 @@ export async function runCanceller(
     outcome = recorded;
     upsertSearchAttributes([{ key: LRO_OUTCOME, value: recorded }]);
     upsertMemo({ summary: `${recorded}: ${line}` });
+    recordOutcome(metricMeter, recorded, state.polls);
   };
 
   const finish = (final: Outcome, error?: { code: number; status: string; message: string }): AwaitOperationResult => {
     const last = state.lastOperation;
     const opError = last && (last.state === 'cancelled' || last.state === 'failed') ? last.error : undefined;
     const resultError = error ?? opError;
-    record(final, `${ref.url} after ${state.polls} poll(s), cancel ${state.cancelAccepted ? 'accepted' : 'not accepted'}`);
+    record(
+      final,
+      `${ref.url} after ${state.polls} poll(s), cancel ${state.cancelAccepted ? 'accepted' : 'not accepted'}`,
+    );
     return {
       operation: ref.url,
       service: ref.service,
@@ -280,7 +292,13 @@ export async function runCanceller(
     const message = cause instanceof Error ? cause.message : String(cause);
     record('ERROR', `${ref.url}: ${type}: ${message}`);
     if (cause instanceof ApplicationFailure && FATAL_ERROR_TYPES.includes(type)) {
-      throw ApplicationFailure.create({ type, message, nonRetryable: true, details: cause.details ?? [], cause: err as Error });
+      throw ApplicationFailure.create({
+        type,
+        message,
+        nonRetryable: true,
+        details: cause.details ?? [],
+        cause: err as Error,
+      });
     }
     throw err;
   }

@@ -3,6 +3,13 @@
  * tests and demo and for your own.
  */
 export {
+  addDemoOperations,
+  DEMO_OPERATIONS,
+  DEMO_SPARE_OPERATIONS,
+  type DemoOperation,
+  type DemoOperationRef,
+} from './demo-operations';
+export {
   EMULATOR_UNIVERSE_DOMAIN,
   GoogleEmulator,
   type EmulatorOptions,

