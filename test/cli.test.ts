@@ -3,20 +3,19 @@
  * server, the Google emulator and a worker on this file's task queue.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_CODES } from '../src/exit-codes';
 import type { ScriptedOperation } from '../src/testing/emulator';
 import { cancelWorkflowId } from '../src/workflow-id';
+import { buildDist, ROOT } from './support/build';
 import { startStack, unique, type Stack } from './support/harness';
 
-const ROOT = join(__dirname, '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 
 let stack: Stack;
 
 beforeAll(async () => {
-  await Promise.all([build(), startStack().then((s) => (stack = s))]);
+  await Promise.all([buildDist(), startStack().then((s) => (stack = s))]);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -270,22 +269,4 @@ function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv 
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   for (const [key, value] of Object.entries(extra)) if (value === undefined) delete env[key];
   return env;
-}
-
-/** Compiles to dist/ (the binary runs the built code). Others' half-written files may fail the type check. */
-function build(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      { cwd: ROOT },
-      (error, stdout) => {
-        if (error && !existsSync(CLI)) reject(new Error(`build failed:\n${stdout}`));
-        else {
-          if (error) process.stderr.write(`build reported errors (continuing with what it emitted):\n${stdout}\n`);
-          resolve();
-        }
-      },
-    );
-  });
 }

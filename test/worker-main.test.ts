@@ -3,8 +3,7 @@
  * problems end it with one line and an exit code; a running worker serves Prometheus metrics, ours included,
  * and stops cleanly on SIGTERM.
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,16 +13,16 @@ import { EXIT_CODES } from '../src/exit-codes';
 import { GOOGLE_API_ERRORS_METRIC, OUTCOMES_METRIC, POLLS_METRIC } from '../src/metrics';
 import { GoogleEmulator } from '../src/testing/emulator';
 import { startDevServer } from '../src/testing/temporal-servers';
+import { buildDist, ROOT } from './support/build';
 import { unique } from './support/harness';
 
-const ROOT = join(__dirname, '..');
 const WORKER = join(ROOT, 'dist', 'src', 'worker-main.js');
 
 let server: TestWorkflowEnvironment;
 let emulator: GoogleEmulator;
 
 beforeAll(async () => {
-  [, server, emulator] = await Promise.all([build(), startDevServer(), GoogleEmulator.start()]);
+  [, server, emulator] = await Promise.all([buildDist(), startDevServer(), GoogleEmulator.start()]);
 });
 afterAll(async () => {
   await emulator?.close();
@@ -182,23 +181,5 @@ function freePort(): Promise<number> {
       const { port } = probe.address() as AddressInfo;
       probe.close(() => resolve(port));
     });
-  });
-}
-
-/** Compiles to dist/ (the binary runs the built code). Others' half-written files may fail the type check. */
-function build(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      { cwd: ROOT },
-      (error, stdout) => {
-        if (error && !existsSync(WORKER)) reject(new Error(`build failed:\n${stdout}`));
-        else {
-          if (error) process.stderr.write(`build reported errors (continuing with what it emitted):\n${stdout}\n`);
-          resolve();
-        }
-      },
-    );
   });
 }
