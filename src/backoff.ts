@@ -17,12 +17,13 @@ export interface PollSchedule {
 }
 
 /**
- * The default schedule: first poll 1 s after the cancel, then x1.5 up to 60 s, with ±10% jitter.
+ * The default schedule: one poll straight after the cancel, then waits of 1 s, x1.5, up to 60 s, each
+ * jittered ±10%.
  *
- * Why: it polls less than gax's Operations client (100 ms x1.3 up to 60 s) at every horizon (the same mean
- * interval once both reach a minute, and far fewer calls before), reaches
- * a minute between polls after about three minutes (most cancels confirm well within that), and the
- * jitter keeps thousands of cancellers started together from polling in lockstep against one quota.
+ * Why: it makes fewer calls than gax's Operations client (100 ms x1.3 up to 60 s) at every horizon (the same
+ * mean interval once both reach a minute, far fewer before), reaches a minute between polls after about
+ * three minutes (most cancels confirm well within that), and the jitter keeps thousands of cancellers
+ * started together from polling in lockstep against one quota.
  */
 export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
   initialIntervalMs: 1_000,

@@ -49,8 +49,11 @@ export function redactCredentials(text: string, secrets: readonly string[] = [])
   for (const secret of secrets) {
     if (secret.length >= 8) out = out.split(secret).join('[redacted]');
   }
-  return out
-    .replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer [redacted]')
-    .replace(/ya29\.[A-Za-z0-9._~+/=-]+/g, '[redacted]')
-    .replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g, '[redacted]');
+  return (
+    out
+      .replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer [redacted]')
+      .replace(/ya29\.[A-Za-z0-9._~+/=-]+/g, '[redacted]')
+      // A JWT, or what is left of one after a message was cut.
+      .replace(/eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)+/g, '[redacted]')
+  );
 }

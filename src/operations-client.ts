@@ -108,7 +108,8 @@ export class OperationsClient {
   }
 
   private classify(answer: RawAnswer): GoogleCallError {
-    return parseErrorResponse(answer.status, answer.body, answer.retryAfter, this.clock());
+    // Redact before the message is cut to length: a cut credential no longer looks like one.
+    return parseErrorResponse(answer.status, redactCredentials(answer.body), answer.retryAfter, this.clock());
   }
 
   private failure(error: GoogleCallError): GoogleCallFailure {

@@ -402,6 +402,7 @@ export class GoogleEmulator {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pendingFailures: PendingFailure[] = [];
   private closing: Promise<void> | undefined;
+  private accepted = 0;
 
   private constructor(server: Server, port: number, options: EmulatorOptions) {
     this.server = server;
@@ -437,6 +438,9 @@ export class GoogleEmulator {
       });
     });
     const emulator = new GoogleEmulator(server, (server.address() as AddressInfo).port, options);
+    server.on('connection', () => {
+      emulator.accepted += 1;
+    });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => emulator.onRequest(req, res));
     return emulator;
   }
@@ -444,6 +448,14 @@ export class GoogleEmulator {
   /** Every request received since start or the last {@link GoogleEmulator.clearLog}, oldest first. */
   get requests(): readonly RecordedRequest[] {
     return this.log.slice();
+  }
+
+  /**
+   * TCP connections accepted since start (never reset, not even by {@link GoogleEmulator.clearLog}): a client
+   * that reuses keep-alive connections shows a count far below its number of requests.
+   */
+  get connectionsAccepted(): number {
+    return this.accepted;
   }
 
   /** Serve an operation, replacing any existing one of the same name; `finish` starts counting now. */

@@ -1,0 +1,84 @@
+/**
+ * The Google emulator in a child process of the benchmark, so the worker's memory and CPU figures are the
+ * worker's own. The parent scripts it and reads its request log over IPC ({@link EmulatorCommand}).
+ */
+import { GoogleEmulator, type ScriptedOperation } from '../src/testing/emulator';
+
+/** What the parent asks; every command is answered with `{ id, result }` or `{ id, error }`. */
+export type EmulatorCommand =
+  | { id: number; cmd: 'add'; operations: ScriptedOperation[] }
+  | { id: number; cmd: 'counters' }
+  | { id: number; cmd: 'calls'; prefix: string }
+  | { id: number; cmd: 'polled'; prefix: string }
+  | { id: number; cmd: 'clearLog' }
+  | { id: number; cmd: 'close' };
+
+/** Totals since the emulator started. */
+export interface EmulatorCounters {
+  /** Access tokens the metadata server issued. */
+  tokensIssued: number;
+  /** TCP connections accepted. */
+  connectionsAccepted: number;
+  /** Requests in the log (since the last clearLog). */
+  logged: number;
+  rssBytes: number;
+}
+
+/** One cancel or GET of an operation, from the log. */
+export interface LoggedCall {
+  route: 'cancel' | 'get';
+  name: string;
+  at: number;
+}
+
+async function main(): Promise<void> {
+  const emulator = await GoogleEmulator.start();
+  const send = (message: unknown): void => {
+    process.send?.(message);
+  };
+  const answer = async (command: EmulatorCommand): Promise<unknown> => {
+    switch (command.cmd) {
+      case 'add':
+        for (const operation of command.operations) emulator.addOperation(operation);
+        return command.operations.length;
+      case 'counters':
+        return {
+          tokensIssued: emulator.tokensIssued().length,
+          connectionsAccepted: emulator.connectionsAccepted,
+          logged: emulator.count({}),
+          rssBytes: process.memoryUsage().rss,
+        } satisfies EmulatorCounters;
+      case 'calls':
+        return emulator.requests
+          .filter((r) => (r.route === 'cancel' || r.route === 'get') && r.name?.startsWith(command.prefix))
+          .map((r): LoggedCall => ({ route: r.route as 'cancel' | 'get', name: r.name ?? '', at: r.at }));
+      case 'polled':
+        return new Set(
+          emulator.requests.filter((r) => r.route === 'get' && r.name?.startsWith(command.prefix)).map((r) => r.name),
+        ).size;
+      case 'clearLog':
+        emulator.clearLog();
+        return true;
+      case 'close':
+        await emulator.close();
+        setImmediate(() => process.exit(0));
+        return true;
+    }
+  };
+  process.on('message', (command: EmulatorCommand) => {
+    answer(command).then(
+      (result) => send({ id: command.id, result }),
+      (err: unknown) => send({ id: command.id, error: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+  // The parent is gone: nothing else will stop this process.
+  process.on('disconnect', () => {
+    void emulator.close().finally(() => process.exit(0));
+  });
+  send({ ready: emulator.hostPort });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`emulator process failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,202 @@
+/**
+ * Small helpers of the benchmark: bounded concurrency, percentiles, markdown tables, process memory, the
+ * machine and the versions it ran on.
+ */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { ScriptedOperation } from '../src/testing/emulator';
+import type { EmulatorCommand, EmulatorCounters, LoggedCall } from './emulator-process';
+
+/** The repository root (this file runs from `dist/bench/`). */
+export const ROOT = join(__dirname, '..', '..');
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */
+export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>) {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+/** The `p`-th percentile (0..100) of `values`, nearest rank; NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/** Mean of `values`; NaN when empty. */
+export function mean(values: readonly number[]): number {
+  return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** A markdown table, columns padded so it reads the same in a terminal. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** Milliseconds as seconds with `digits` decimals. */
+export function secs(ms: number, digits = 2): string {
+  return Number.isFinite(ms) ? `${(ms / 1000).toFixed(digits)} s` : '-';
+}
+
+/** Bytes as MiB. */
+export function mib(bytes: number): string {
+  return Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : '-';
+}
+
+/** A field of `/proc/<pid>/status` in bytes (`VmHWM`: peak resident set; `VmRSS`: current), or NaN. */
+export function procStatusBytes(pid: number | 'self', field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The pid of the `temporal server start-dev` process listening on `port`, from the process list. */
+export function findDevServerPid(port: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const portIndex = args.indexOf('--port');
+    if (args.includes('start-dev') && portIndex !== -1 && args[portIndex + 1] === port) return Number(entry);
+  }
+  return undefined;
+}
+
+/** The machine, for the report. */
+export function machine(): { cpu: string; cores: number; memory: string } {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+  };
+}
+
+/** A package's installed version. */
+export function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+      .version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The first line of `<binary> --version`. */
+export function binaryVersion(path: string | undefined): string {
+  if (!path) return 'unknown (downloaded by the SDK)';
+  try {
+    return execFileSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 }).split('\n')[0]?.trim() ?? '';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The Google emulator in its own process (see `emulator-process.ts`). */
+export class EmulatorProcess {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(
+    private readonly child: ChildProcess,
+    /** `127.0.0.1:PORT`. */
+    readonly hostPort: string,
+  ) {
+    child.on('message', (message: { id?: number; result?: unknown; error?: string }) => {
+      const pending = message.id === undefined ? undefined : this.waiting.get(message.id);
+      if (!pending || message.id === undefined) return;
+      this.waiting.delete(message.id);
+      if (message.error !== undefined) pending.reject(new Error(message.error));
+      else pending.resolve(message.result);
+    });
+    child.on('exit', () => {
+      for (const pending of this.waiting.values()) pending.reject(new Error('the emulator process exited'));
+      this.waiting.clear();
+    });
+  }
+
+  /** Forks the emulator process and waits until it listens. */
+  static start(): Promise<EmulatorProcess> {
+    const child = fork(join(__dirname, 'emulator-process.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the emulator process did not start within 30 s')), 30_000);
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the emulator process exited with ${code}`)));
+      child.once('message', (message: { ready?: string }) => {
+        clearTimeout(timer);
+        if (message.ready) resolve(new EmulatorProcess(child, message.ready));
+        else reject(new Error('unexpected first message from the emulator process'));
+      });
+    });
+  }
+
+  /** Serves `operations` (sent in batches). */
+  async add(operations: readonly ScriptedOperation[]): Promise<void> {
+    for (let i = 0; i < operations.length; i += 2_000) {
+      await this.call({ cmd: 'add', operations: operations.slice(i, i + 2_000) });
+    }
+  }
+
+  counters(): Promise<EmulatorCounters> {
+    return this.call({ cmd: 'counters' }) as Promise<EmulatorCounters>;
+  }
+
+  /** Cancels and GETs of operations whose name starts with `prefix`. */
+  calls(prefix: string): Promise<LoggedCall[]> {
+    return this.call({ cmd: 'calls', prefix }) as Promise<LoggedCall[]>;
+  }
+
+  /** How many operations whose name starts with `prefix` have been polled at least once. */
+  polled(prefix: string): Promise<number> {
+    return this.call({ cmd: 'polled', prefix }) as Promise<number>;
+  }
+
+  async clearLog(): Promise<void> {
+    await this.call({ cmd: 'clearLog' });
+  }
+
+  /** Stops the emulator and its process. */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || !this.child.connected) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    await this.call({ cmd: 'close' }).catch(() => undefined);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private call(command: DistributiveOmit<EmulatorCommand, 'id'>): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.child.send({ ...command, id }, (err) => {
+        if (err) {
+          this.waiting.delete(id);
+          reject(err);
+        }
+      });
+    });
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
