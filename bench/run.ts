@@ -28,7 +28,7 @@ import type { ScriptedOperation } from '../src/testing/emulator';
 import { findTemporalBinary, TEMPORAL_CLI } from '../src/testing/temporal-binaries';
 import { startDevServer } from '../src/testing/temporal-servers';
 import { createFloorActivities } from './floor-activities';
-import { API_CORE, CANDIDATES, GAX, OURS, simulate, type SimulatedSchedule } from './schedules';
+import { API_CORE, NAMED, GAX, OURS, simulate, type SimulatedSchedule } from './schedules';
 import {
   binaryVersion,
   EmulatorProcess,
@@ -380,7 +380,7 @@ async function overheadAndResources(stack: Stack, sizes: Sizes): Promise<string>
 
 async function economy(stack: Stack, sizes: Sizes): Promise<string> {
   progress(`2. economy: simulating ${SIMULATION_DRAWS} draws; real runs of ${sizes.economyRuns} per case...`);
-  const schedules: SimulatedSchedule[] = [OURS, GAX, API_CORE, ...CANDIDATES];
+  const schedules: SimulatedSchedule[] = [OURS, GAX, API_CORE, ...NAMED];
   const sims = schedules.map((s) => CANCEL_TIMES_MS.map((t) => simulate(s, t, SIMULATION_DRAWS, 1)));
   const header = ['schedule', ...CANCEL_TIMES_MS.map((t) => `${label(t)}: calls / mean lag`)];
   const rows = schedules.map((s, i) => [

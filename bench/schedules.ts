@@ -2,7 +2,7 @@
  * Polling schedules side by side: how many GetOperation calls each makes, and how late it notices, for an
  * operation whose cancellation takes a given time. Pure: the package's own `pollDelay` computes every delay.
  */
-import { DEFAULT_POLL_SCHEDULE, pollDelay, type PollSchedule } from '../src/backoff';
+import { DEFAULT_POLL_SCHEDULE, POLL_SCHEDULES, pollDelay, type PollSchedule } from '../src/backoff';
 
 /** A schedule as a client runs it. */
 export interface SimulatedSchedule {
@@ -45,27 +45,17 @@ export const API_CORE: SimulatedSchedule = {
   totalTimeoutMs: 900_000,
 };
 
-/** Candidate named schedules (not in the input contract): our polling shape with other caps. */
-export const CANDIDATES: readonly SimulatedSchedule[] = [
-  {
-    name: 'candidate "prompt"',
-    description: 'first GET at once, then 1 s x1.5 up to 20 s, ±10% jitter',
-    schedule: { ...DEFAULT_POLL_SCHEDULE, maximumIntervalMs: 20_000 },
+/** The other named schedules users can choose with `poll.schedule`. */
+export const NAMED: readonly SimulatedSchedule[] = (['balanced', 'prompt', 'frugal'] as const).map((name) => {
+  const schedule = POLL_SCHEDULES[name];
+  const seconds = (ms: number) => (ms >= 60_000 ? `${ms / 60_000} min` : `${ms / 1000} s`);
+  return {
+    name: `"${name}"`,
+    description: `first GET at once, then ${seconds(schedule.initialIntervalMs)} x${schedule.backoffCoefficient} up to ${seconds(schedule.maximumIntervalMs)}, ±10% jitter`,
+    schedule,
     firstPoll: 'immediate',
-  },
-  {
-    name: 'candidate "balanced"',
-    description: 'first GET at once, then 1 s x1.5 up to 30 s, ±10% jitter',
-    schedule: { ...DEFAULT_POLL_SCHEDULE, maximumIntervalMs: 30_000 },
-    firstPoll: 'immediate',
-  },
-  {
-    name: 'candidate "frugal"',
-    description: 'first GET at once, then 2 s x2 up to 5 min, ±10% jitter',
-    schedule: { initialIntervalMs: 2_000, backoffCoefficient: 2, maximumIntervalMs: 300_000, jitter: 0.1 },
-    firstPoll: 'immediate',
-  },
-];
+  };
+});
 
 /** The figures of one schedule for one cancellation time, averaged over the jitter draws. */
 export interface SimulatedFigures {

@@ -33,6 +33,26 @@ export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
 };
 
 /**
+ * Schedules by name, for `poll.schedule`. Waiting for a slow cancel trades Google API calls against how soon
+ * the outcome is noticed; no single schedule beats both gax (fewest calls) and python api-core (shortest lag)
+ * on long waits, so the user chooses (figures: BENCHMARKS.md).
+ *
+ * - `default`: 1 s x1.5 up to 60 s: fewer calls than gax at every horizon.
+ * - `balanced`: 1 s x1.5 up to 30 s: half the default's lag on long waits, at about twice its calls there.
+ * - `prompt`: 1 s x1.5 up to 20 s: api-core's lag (about 10 s), at about 2.6x gax's calls on a 2 h wait.
+ * - `frugal`: 2 s x2 up to 5 min: for tight quotas and cancels that take hours.
+ */
+export const POLL_SCHEDULES = {
+  default: DEFAULT_POLL_SCHEDULE,
+  balanced: { ...DEFAULT_POLL_SCHEDULE, maximumIntervalMs: 30_000 },
+  prompt: { ...DEFAULT_POLL_SCHEDULE, maximumIntervalMs: 20_000 },
+  frugal: { initialIntervalMs: 2_000, backoffCoefficient: 2, maximumIntervalMs: 300_000, jitter: 0.1 },
+} as const satisfies Record<string, PollSchedule>;
+
+/** A schedule name: `default`, `balanced`, `prompt` or `frugal`. */
+export type PollScheduleName = keyof typeof POLL_SCHEDULES;
+
+/**
  * The delay before poll number `attempt` (0-based) of a phase. `random` is a number in `[0, 1)`.
  */
 export function pollDelay(schedule: PollSchedule, attempt: number, random: number): number {

@@ -5,13 +5,15 @@
  * Pure: safe to import from workflow code.
  */
 import type { Duration } from '@temporalio/common';
-import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from './backoff';
+import { DEFAULT_POLL_SCHEDULE, POLL_SCHEDULES, type PollSchedule, type PollScheduleName } from './backoff';
 import { parseDuration } from './durations';
 import { InvalidArgumentError } from './invalid-argument';
 import { parseOperationRef, type OperationRef, type OperationRefInput } from './operation-ref';
 
-/** How often to poll GetOperation. */
+/** How often to poll GetOperation: a named schedule, and/or its parts (which override the named ones). */
 export interface PollOptions {
+  /** A named schedule (see `POLL_SCHEDULES`): `default`, `balanced`, `prompt` or `frugal`. @default "default" */
+  schedule?: PollScheduleName;
   /** @default "1s" */
   initialInterval?: Duration;
   /** @default 1.5 */
@@ -73,7 +75,7 @@ const AWAIT_FIELDS = new Set([
   'cancelTimeout',
   'notFoundGracePeriod',
 ]);
-const POLL_FIELDS = new Set(['initialInterval', 'backoffCoefficient', 'maximumInterval']);
+const POLL_FIELDS = new Set(['schedule', 'initialInterval', 'backoffCoefficient', 'maximumInterval']);
 
 /** Validates a `cancelOperation` input; throws {@link InvalidArgumentError} naming the field and the rule. */
 export function validateCancelInput(input: unknown): CancellerSettings {
@@ -123,13 +125,18 @@ function parseGrace(object: Record<string, unknown>): number {
 function parsePoll(value: unknown): PollSchedule {
   if (value === undefined) return DEFAULT_POLL_SCHEDULE;
   const poll = requireObject('poll', value, POLL_FIELDS);
+  const name = poll['schedule'] ?? 'default';
+  if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(POLL_SCHEDULES, name)) {
+    throw new InvalidArgumentError('poll.schedule', `must be one of ${Object.keys(POLL_SCHEDULES).join(', ')}`, name);
+  }
+  const base: PollSchedule = POLL_SCHEDULES[name as PollScheduleName];
   const initialIntervalMs =
     poll['initialInterval'] === undefined
-      ? DEFAULT_POLL_SCHEDULE.initialIntervalMs
+      ? base.initialIntervalMs
       : parseDuration('poll.initialInterval', poll['initialInterval']);
   const maximumIntervalMs =
     poll['maximumInterval'] === undefined
-      ? Math.max(DEFAULT_POLL_SCHEDULE.maximumIntervalMs, initialIntervalMs)
+      ? Math.max(base.maximumIntervalMs, initialIntervalMs)
       : parseDuration('poll.maximumInterval', poll['maximumInterval']);
   if (maximumIntervalMs < initialIntervalMs) {
     throw new InvalidArgumentError(
@@ -138,7 +145,7 @@ function parsePoll(value: unknown): PollSchedule {
       poll['maximumInterval'],
     );
   }
-  const coefficient = poll['backoffCoefficient'] ?? DEFAULT_POLL_SCHEDULE.backoffCoefficient;
+  const coefficient = poll['backoffCoefficient'] ?? base.backoffCoefficient;
   if (typeof coefficient !== 'number' || !Number.isFinite(coefficient) || coefficient < 1 || coefficient > 10) {
     throw new InvalidArgumentError('poll.backoffCoefficient', 'must be a number from 1 to 10', coefficient);
   }
@@ -146,7 +153,7 @@ function parsePoll(value: unknown): PollSchedule {
     initialIntervalMs,
     backoffCoefficient: coefficient,
     maximumIntervalMs,
-    jitter: DEFAULT_POLL_SCHEDULE.jitter,
+    jitter: base.jitter,
   };
 }
 

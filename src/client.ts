@@ -9,6 +9,8 @@ import {
   type AwaitOperationInput,
   type CancelOperationInput,
 } from './canceller-input';
+import type { OperationRef } from './operation-ref';
+import { pendingSearchAttributes, pendingSummary } from './search-attributes';
 import { awaitWorkflowId, cancelWorkflowId } from './workflow-id';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
 
@@ -30,14 +32,9 @@ export function startCancel(
   input: CancelOperationInput,
   options: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof cancelOperation>> {
-  validateCancelInput(input);
-  return startOne<typeof cancelOperation>(
-    client,
-    'cancelOperation',
-    input,
-    options.workflowId ?? cancelWorkflowId(input),
-    options,
-  );
+  const { ref } = validateCancelInput(input);
+  const workflowId = options.workflowId ?? cancelWorkflowId(input);
+  return startOne<typeof cancelOperation>(client, 'cancelOperation', input, ref, workflowId, options);
 }
 
 /** Starts `awaitOperation` for an operation, or joins the one already running for it. */
@@ -46,20 +43,16 @@ export function startAwait(
   input: AwaitOperationInput,
   options: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof awaitOperation>> {
-  validateAwaitInput(input);
-  return startOne<typeof awaitOperation>(
-    client,
-    'awaitOperation',
-    input,
-    options.workflowId ?? awaitWorkflowId(input),
-    options,
-  );
+  const { ref } = validateAwaitInput(input);
+  const workflowId = options.workflowId ?? awaitWorkflowId(input);
+  return startOne<typeof awaitOperation>(client, 'awaitOperation', input, ref, workflowId, options);
 }
 
 function startOne<W extends typeof cancelOperation | typeof awaitOperation>(
   client: Client,
-  workflowType: string,
+  workflowType: 'cancelOperation' | 'awaitOperation',
   input: Parameters<W>[0],
+  ref: OperationRef,
   workflowId: string,
   options: StartOptions,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
@@ -68,5 +61,8 @@ function startOne<W extends typeof cancelOperation | typeof awaitOperation>(
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowId,
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // Recorded with the start itself, so the workflow need not spend history events upserting them.
+    typedSearchAttributes: pendingSearchAttributes(ref),
+    memo: { summary: pendingSummary(workflowType === 'cancelOperation' ? 'cancelling' : 'awaiting', ref) },
   });
 }

@@ -4,7 +4,8 @@
  *
  * Pure: safe to import from workflow code.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import type { OperationRef } from './operation-ref';
 
 /** The canonical operation URL. */
 export const LRO_OPERATION = defineSearchAttributeKey('LroOperation', SearchAttributeType.KEYWORD);
@@ -15,3 +16,17 @@ export const LRO_OUTCOME = defineSearchAttributeKey('LroOutcome', SearchAttribut
 
 /** All three, for registering them with a server. */
 export const LRO_SEARCH_ATTRIBUTES = [LRO_OPERATION, LRO_SERVICE, LRO_OUTCOME] as const;
+
+/** The attributes a canceller carries while it runs: its operation, service, and `LroOutcome=PENDING`. */
+export function pendingSearchAttributes(ref: OperationRef): SearchAttributePair[] {
+  return [
+    { key: LRO_OPERATION, value: ref.url },
+    { key: LRO_SERVICE, value: ref.service },
+    { key: LRO_OUTCOME, value: 'PENDING' },
+  ];
+}
+
+/** The memo summary of a canceller that has not finished yet. */
+export function pendingSummary(verb: 'cancelling' | 'awaiting', ref: OperationRef): string {
+  return `PENDING: ${verb} ${ref.url}`;
+}

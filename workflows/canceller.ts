@@ -38,7 +38,7 @@ import { InvalidArgumentError, invalidArgumentFailure } from '../src/invalid-arg
 import { recordOutcome } from '../src/metrics';
 import type { OperationSummary } from '../src/operation-summary';
 import type { AwaitOperationResult, Outcome, RecordedOutcome } from '../src/outcome';
-import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE } from '../src/search-attributes';
+import { LRO_OUTCOME, pendingSearchAttributes, pendingSummary } from '../src/search-attributes';
 
 /** What continue-as-new carries from one run to the next. */
 export interface CancellerState {
@@ -269,13 +269,10 @@ export async function runCanceller(
     }
   };
 
-  if (!carried) {
-    upsertSearchAttributes([
-      { key: LRO_OPERATION, value: ref.url },
-      { key: LRO_SERVICE, value: ref.service },
-      { key: LRO_OUTCOME, value: 'PENDING' },
-    ]);
-    upsertMemo({ summary: `PENDING: ${settings.mode === 'await' ? 'awaiting' : 'cancelling'} ${ref.url}` });
+  // startCancel/startAwait record these with the start; a start from the Web UI or a parent does not.
+  if (!carried && workflowInfo().typedSearchAttributes.get(LRO_OUTCOME) === undefined) {
+    upsertSearchAttributes(pendingSearchAttributes(ref));
+    upsertMemo({ summary: pendingSummary(settings.mode === 'await' ? 'awaiting' : 'cancelling', ref) });
   }
 
   try {

@@ -430,6 +430,9 @@ export class GoogleEmulator {
     validateFaults(options.faults ?? {});
 
     const server = createServer();
+    // Google's front ends keep idle connections open for minutes; Node's 5 s default would make clients
+    // reconnect between bursts and misstate how many connections a worker opens.
+    server.keepAliveTimeout = 55_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, options.host ?? '127.0.0.1', () => {

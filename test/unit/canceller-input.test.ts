@@ -2,7 +2,7 @@
  * The inputs of cancelOperation and awaitOperation: one JSON object each, defaults filled in, and every
  * mistake refused naming its field before anything is sent.
  */
-import { DEFAULT_POLL_SCHEDULE } from '../../src/backoff';
+import { DEFAULT_POLL_SCHEDULE, POLL_SCHEDULES } from '../../src/backoff';
 import {
   DEFAULT_NOT_FOUND_GRACE_MS,
   DEFAULT_TIMEOUT_MS,
@@ -177,7 +177,7 @@ describe.each(BOTH)('%s input: shape', (_, validate, minimal) => {
       validate,
       { ...minimal, poll: { extra: 1 } },
       'poll.extra',
-      /is not a known field \(known: initialInterval/,
+      /is not a known field \(known: schedule, initialInterval/,
     );
   });
 
@@ -293,5 +293,37 @@ describe.each(BOTH)('%s input: poll', (_, validate, minimal) => {
   it('keeps the default jitter, which users cannot set', () => {
     expect(scheduleOf({ initialInterval: '3s' })).toMatchObject({ jitter: DEFAULT_POLL_SCHEDULE.jitter });
     expectRefused(validate, { ...minimal, poll: { jitter: 0 } }, 'poll.jitter', /is not a known field/);
+  });
+});
+
+describe('poll.schedule', () => {
+  it.each(Object.entries(POLL_SCHEDULES))('selects the named schedule %s', (name, schedule) => {
+    expect(validateCancelInput({ ...MINIMAL_CANCEL, poll: { schedule: name } }).schedule).toEqual(schedule);
+    expect(validateAwaitInput({ ...MINIMAL_AWAIT, poll: { schedule: name } }).schedule).toEqual(schedule);
+  });
+
+  it('lets explicit parts override the named schedule', () => {
+    expect(
+      validateCancelInput({ ...MINIMAL_CANCEL, poll: { schedule: 'frugal', maximumInterval: '10m' } }).schedule,
+    ).toEqual({
+      ...POLL_SCHEDULES.frugal,
+      maximumIntervalMs: 10 * MINUTE,
+    });
+  });
+
+  it('refuses an unknown name or a non-string, naming poll.schedule', () => {
+    expectRefused(
+      validateCancelInput,
+      { ...MINIMAL_CANCEL, poll: { schedule: 'fast' } },
+      'poll.schedule',
+      /must be one of default, balanced, prompt, frugal/,
+    );
+    expectRefused(validateCancelInput, { ...MINIMAL_CANCEL, poll: { schedule: 3 } }, 'poll.schedule', /must be one of/);
+    expectRefused(
+      validateCancelInput,
+      { ...MINIMAL_CANCEL, poll: { schedule: 'toString' } },
+      'poll.schedule',
+      /must be one of/,
+    );
   });
 });
