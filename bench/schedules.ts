@@ -2,6 +2,7 @@
  * Polling schedules side by side: how many GetOperation calls each makes, and how late it notices, for an
  * operation whose cancellation takes a given time. Pure: the package's own `pollDelay` computes every delay.
  */
+import { seededRandom } from '../src/testing/seeded-random';
 import { DEFAULT_POLL_SCHEDULE, POLL_SCHEDULES, pollDelay, type PollSchedule } from '../src/backoff';
 
 /** A schedule as a client runs it. */
@@ -77,7 +78,7 @@ const MAX_POLLS = 1_000_000;
  * are averaged over `draws` runs of the seeded generator.
  */
 export function simulate(simulated: SimulatedSchedule, finishMs: number, draws: number, seed = 1): SimulatedFigures {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const runs = simulated.schedule.jitter === 0 ? 1 : draws;
   let calls = 0;
   let lag = 0;
@@ -98,16 +99,4 @@ export function simulate(simulated: SimulatedSchedule, finishMs: number, draws: 
     if (simulated.totalTimeoutMs !== undefined && t > simulated.totalTimeoutMs) gaveUp = true;
   }
   return { calls: calls / runs, lagMs: lag / runs, maxLagMs: maxLag, gaveUp };
-}
-
-/** A small seeded generator (mulberry32): the same figures on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

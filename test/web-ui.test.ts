@@ -1,10 +1,10 @@
+import { freePort } from '../src/testing/free-port';
 /**
  * The Web UI path the README documents: start `cancelOperation` from the dev server's Start Workflow form, then
  * read the outcome on the workflow's page. Drives Debian's Chromium (`apt-get install -y chromium`) through
  * playwright-core; skipped only when Chromium is missing outside CI.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { CancelOperationResult } from '../src/outcome';
@@ -36,18 +36,6 @@ let stack: Stack;
 let browser: Browser;
 let page: Page;
 let ui: string;
-
-/** A port that was free on 127.0.0.1 a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The JSON in the read-only code editor under the heading `title`, once it holds `key` (the page first renders

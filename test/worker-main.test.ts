@@ -1,11 +1,10 @@
+import { freePort } from '../src/testing/free-port';
 /**
  * The worker process as operators run it (`node dist/src/worker-main.js`, what `npm start` runs): start-up
  * problems end it with one line and an exit code; a running worker serves Prometheus metrics, ours included,
  * and stops cleanly on SIGTERM.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startCancel } from '../src/client';
@@ -171,15 +170,4 @@ async function until(done: () => boolean | Promise<boolean>, exit: Promise<Exit>
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -9,6 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { seededRandom } from './seeded-random';
 import { HTTP_STATUS_BY_RPC_CODE, RpcCode, isRpcCodeName } from '../rpc-code';
 import type { RpcCodeName } from '../rpc-code';
 
@@ -413,7 +414,7 @@ export class GoogleEmulator {
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
     this.serviceAccountEmail = `emulator@${this.projectId}.iam.gserviceaccount.com`;
     this.faults = { ...options.faults };
-    this.random = mulberry32(options.seed ?? 1);
+    this.random = seededRandom(options.seed ?? 1);
   }
 
   /** Start an emulator (on 127.0.0.1 by default) and resolve once it listens. */
@@ -1257,18 +1258,6 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 function retryAfterSeconds(duration: string): number {
   const match = DURATION_PATTERN.exec(duration);
   return match ? Math.ceil(Number(`${match[1] ?? '0'}${match[2] ?? ''}`)) : 1;
-}
-
-/** mulberry32: tiny, fast and good enough to decide faults reproducibly. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function validateFaults(faults: FaultOptions): void {

@@ -31,3 +31,5 @@ export {
   type TemporalBinary,
 } from './temporal-binaries';
 export { startDevServer, startTimeSkippingServer, type DevServerOptions } from './temporal-servers';
+export { freePort } from './free-port';
+export { seededRandom } from './seeded-random';

@@ -1,3 +1,5 @@
+export { freePort } from '../../src/testing/free-port';
+export { seededRandom } from '../../src/testing/seeded-random';
 /**
  * Fault-injection support: the real worker binary and the Temporal CLI dev server as child processes, a
  * scripted mix of operations with known outcomes, bounded waits for results, and the run's tally.
@@ -5,8 +7,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Connection, WorkflowFailedError, type Client } from '@temporalio/client';
 import { startCancel } from '../../src/client';
@@ -27,31 +27,8 @@ export function unique(prefix = 'op'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** mulberry32: the kill moments and the operation mix are reproducible from the printed seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls `done` every 100 ms until it holds; throws `what` after `timeoutMs`. */
