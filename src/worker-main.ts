@@ -5,7 +5,6 @@
  * unreachable, search attributes that cannot be registered, no Google credentials. Then it runs until
  * SIGINT or SIGTERM, lets in-flight activities finish (or hands them back after the grace time), and exits 0.
  */
-import { Connection } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
 import { activityDepsFromEnv } from './activity-deps';
@@ -87,7 +86,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   try {
     if (metricsBind) installMetrics(metricsBind);
     connection = await connectToTemporal(target, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
-    await registerSearchAttributes(target, env, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, log);
+    await registerSearchAttributes(connection, target, env, log);
     await checkGoogleCredentials(deps);
 
     const worker = await createCancellerWorker({
@@ -177,25 +176,15 @@ function installMetrics(bindAddress: string): void {
 }
 
 async function registerSearchAttributes(
+  connection: NativeConnection,
   target: TemporalTarget,
   env: NodeJS.ProcessEnv,
-  connectTimeoutMs: number,
   log: (line: string) => void,
 ): Promise<void> {
   if (env[SKIP_SEARCH_ATTRIBUTE_REGISTRATION_ENV]?.trim() === '1') {
     log(`${PROGRAM}: not registering search attributes (${SKIP_SEARCH_ATTRIBUTE_REGISTRATION_ENV}=1)`);
     return;
   }
-  const { address, tls, apiKey, metadata } = target.connectionOptions;
-  const connection = await Connection.connect({
-    ...(address === undefined ? {} : { address }),
-    ...(tls === undefined ? {} : { tls }),
-    ...(apiKey === undefined ? {} : { apiKey }),
-    ...(metadata === undefined ? {} : { metadata }),
-    connectTimeout: connectTimeoutMs,
-  }).catch((err: unknown) => {
-    throw new ExitError(`cannot connect to Temporal at ${target.address} (${firstLine(err)})`, EXIT_CODES.UNREACHABLE);
-  });
   try {
     const added = await ensureSearchAttributes(connection, target.namespace);
     if (added.length > 0)
@@ -205,8 +194,6 @@ async function registerSearchAttributes(
       `${firstLine(err)} (or set ${SKIP_SEARCH_ATTRIBUTE_REGISTRATION_ENV}=1 if they are registered already)`,
       EXIT_CODES.ERROR,
     );
-  } finally {
-    await connection.close().catch(() => undefined);
   }
 }
 
