@@ -15,13 +15,13 @@ import { startDevServer } from '../../src/testing/temporal-servers';
 import {
   awaitResults,
   faultsFromLog,
-  freePort,
   planOperations,
   seededRandom,
   sleep,
   stillRunning,
   startCancellers,
   startDevServerProcess,
+  startDevServerProcessOnFreePort,
   startWorkerProcess,
   Tally,
   totalFaults,
@@ -186,9 +186,10 @@ test('2. 30 cancellers; the dev server (SQLite file) is stopped with SIGTERM and
   await scenario('2 server restart', async (figures) => {
     const dir = mkdtempSync(join(tmpdir(), 'lro-faults-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const port = await freePort();
     const dbFilename = join(dir, 'db.sqlite');
-    let devServer = await startDevServerProcess({ dbFilename, port });
+    const first = await startDevServerProcessOnFreePort(dbFilename);
+    const port = first.port;
+    let devServer = first.server;
     cleanups.push(() => devServer.stop('SIGKILL'));
     const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
     cleanups.push(() => connection.close());

@@ -1,4 +1,4 @@
-export { freePort } from '../../src/testing/free-port';
+import { freePort } from '../../src/testing/free-port';
 export { seededRandom } from '../../src/testing/seeded-random';
 /**
  * Fault-injection support: the real worker binary and the Temporal CLI dev server as child processes, a
@@ -123,6 +123,23 @@ export async function startWorkerProcess(options: {
 }
 
 /** `temporal server start-dev` spawned by hand, persisting to `dbFilename`, so it can be stopped and restarted. */
+/**
+ * Starts the dev server on a probed free port, probing again (up to 3 times) when another process's
+ * outbound connection took the port before the server could bind it.
+ */
+export async function startDevServerProcessOnFreePort(
+  dbFilename: string,
+): Promise<{ port: number; server: Awaited<ReturnType<typeof startDevServerProcess>> }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { port, server: await startDevServerProcess({ dbFilename, port }) };
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
 export async function startDevServerProcess(options: { dbFilename: string; port: number }): Promise<Child> {
   const path = findTemporalBinary(TEMPORAL_CLI);
   if (!path) throw new Error('no temporal CLI: run `npm run temporal:install`');
