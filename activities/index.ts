@@ -1,10 +1,10 @@
 /**
- * The two activities, from a factory that takes their dependencies. Each makes one attempt and classifies
- * the answer: values for what the workflow acts on, `ApplicationFailure` (type = google.rpc code name) for
+ * The activities, from a factory that takes their dependencies. Each makes one attempt and classifies the
+ * answer: values for what the workflow acts on, `ApplicationFailure` (type = google.rpc code name) for
  * faults, retryable or not by the one table in `src/rpc-code.ts`.
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { CancelAnswer, GetAnswer } from '../src/call-answers';
+import type { CancelAndGetAnswer, CancelAnswer, GetAnswer } from '../src/call-answers';
 import { InvalidArgumentError, invalidArgumentFailure } from '../src/invalid-argument';
 import { countGoogleApiError } from '../src/metrics';
 import type { OperationRefInput } from '../src/operation-ref';
@@ -17,19 +17,41 @@ export type ActivityDeps = OperationsClientOptions;
 /** Creates the activities. The worker passes real dependencies; tests pass real ones aimed at the emulator. */
 export function createActivities(deps: ActivityDeps) {
   const client = new OperationsClient(deps);
+  const requestCancel = async (input: OperationRefInput): Promise<CancelAnswer> => {
+    const answer = await classifyFailures('cancel', () => client.cancel(input, Context.current().cancellationSignal));
+    if (answer.result !== 'accepted') countGoogleApiError(Context.current().metricMeter, 'cancel', answer.result);
+    log.info('cancel answered', { operation: input.operation, result: answer.result });
+    return answer;
+  };
+  const get = async (input: OperationRefInput): Promise<GetAnswer> => {
+    const answer = await client.get(input, Context.current().cancellationSignal);
+    if (!answer.found) countGoogleApiError(Context.current().metricMeter, 'get', 'NOT_FOUND');
+    return answer;
+  };
   return {
     /** `POST {name}:cancel`. UNIMPLEMENTED, NOT_FOUND and FAILED_PRECONDITION are answers, not failures. */
-    async requestCancel(input: OperationRefInput): Promise<CancelAnswer> {
-      const answer = await classifyFailures('cancel', () => client.cancel(input, Context.current().cancellationSignal));
-      if (answer.result !== 'accepted') countGoogleApiError(Context.current().metricMeter, 'cancel', answer.result);
-      log.info('cancel answered', { operation: input.operation, result: answer.result });
-      return answer;
-    },
+    requestCancel,
     /** `GET {name}`: a bounded summary of the operation, or "not found". */
     async getOperation(input: OperationRefInput): Promise<GetAnswer> {
-      const answer = await classifyFailures('get', () => client.get(input, Context.current().cancellationSignal));
-      if (!answer.found) countGoogleApiError(Context.current().metricMeter, 'get', 'NOT_FOUND');
-      return answer;
+      return classifyFailures('get', () => get(input));
+    },
+    /**
+     * `POST {name}:cancel`, then at once `GET {name}` (unless the cancel answered UNIMPLEMENTED): the first
+     * poll rides in the cancel's activity, so a cancel confirmed at once costs one activity, not two. Only the
+     * cancel can fail the activity: a retry then sends the cancel again, never a second one after it was
+     * answered. A failed GET is reported in the answer for the workflow to poll again after its delay.
+     */
+    async cancelAndGet(input: OperationRefInput): Promise<CancelAndGetAnswer> {
+      const cancel = await requestCancel(input);
+      if (cancel.result === 'UNIMPLEMENTED') return { cancel };
+      try {
+        return { cancel, get: await get(input) };
+      } catch (err) {
+        if (!(err instanceof GoogleCallFailure)) throw err;
+        const { code, retryDelayMs } = err.error;
+        countGoogleApiError(Context.current().metricMeter, 'get', code);
+        return { cancel, getFailed: { code, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) } };
+      }
     },
   };
 }

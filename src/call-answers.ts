@@ -1,5 +1,5 @@
 /**
- * What the two activities return: every answer the workflow must act on is a value; only faults throw.
+ * What the activities return: every answer the workflow must act on is a value; only faults throw.
  *
  * Pure types: safe to import from workflow code.
  */
@@ -17,3 +17,12 @@ export type CancelAnswer =
 
 /** The answer to `GET {name}`. */
 export type GetAnswer = { found: true; operation: OperationSummary } | { found: false; message: string };
+
+/** The answer to `cancelAndGet`: the cancel's, then the GET's right after it. */
+export interface CancelAndGetAnswer {
+  cancel: CancelAnswer;
+  /** Absent when the cancel answered UNIMPLEMENTED (nothing to poll) or the GET failed. */
+  get?: GetAnswer;
+  /** The GET failed: its google.rpc code, and the delay the service asked for before the next try, if any. */
+  getFailed?: { code: string; retryDelayMs?: number };
+}

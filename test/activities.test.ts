@@ -9,7 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { GoogleAuth } from 'google-auth-library';
 import type { Dispatcher } from 'undici';
 import { createActivities, type ActivityDeps } from '../activities';
-import type { CancelAnswer, GetAnswer } from '../src/call-answers';
+import type { CancelAndGetAnswer, CancelAnswer, GetAnswer } from '../src/call-answers';
 import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from '../src/google-auth';
 import { createDispatcher } from '../src/http-dispatcher';
 import type { OperationRefInput } from '../src/operation-ref';
@@ -59,6 +59,11 @@ function requestCancel(activityDeps: ActivityDeps, input: OperationRefInput): Pr
 function getOperation(activityDeps: ActivityDeps, input: OperationRefInput): Promise<GetAnswer> {
   const activities = createActivities(activityDeps);
   return new MockActivityEnvironment(undefined, { logger: quietLogger }).run(activities.getOperation, input);
+}
+
+function cancelAndGet(activityDeps: ActivityDeps, input: OperationRefInput): Promise<CancelAndGetAnswer> {
+  const activities = createActivities(activityDeps);
+  return new MockActivityEnvironment(undefined, { logger: quietLogger }).run(activities.cancelAndGet, input);
 }
 
 /** The ApplicationFailure a call throws; it fails the test if the call succeeds or throws anything else. */
@@ -179,6 +184,32 @@ describe('cancel and get answers', () => {
   ] as const)("a cancel answered %s is the value { result: '%s' }", async (onCancel, result) => {
     const op = scripted('alloydb', { onCancel });
     expect(await requestCancel(shared, op.input)).toEqual({ result, message: expect.any(String) });
+  });
+
+  test('cancelAndGet sends the cancel, then the GET, and answers both', async () => {
+    const op = scripted('alloydb', { afterCancel: { to: { kind: 'cancelled' } } });
+    expect(await cancelAndGet(shared, op.input)).toEqual({
+      cancel: { result: 'accepted' },
+      get: { found: true, operation: expect.objectContaining({ done: true, state: 'cancelled' }) },
+    });
+    expect(emulator.requests.filter((r) => r.name === op.name).map((r) => r.route)).toEqual(['cancel', 'get']);
+  });
+
+  test('cancelAndGet sends no GET after UNIMPLEMENTED', async () => {
+    const op = scripted('alloydb', { onCancel: 'unimplemented' });
+    expect(await cancelAndGet(shared, op.input)).toEqual({
+      cancel: { result: 'UNIMPLEMENTED', message: expect.any(String) },
+    });
+    expect(emulator.count({ route: 'get', name: op.name })).toBe(0);
+  });
+
+  test('cancelAndGet answers a failed GET with its code and asked-for delay instead of failing', async () => {
+    const op = scripted('alloydb');
+    emulator.failNext({ route: 'get', name: op.name }, { code: 'UNAVAILABLE', retryDelay: '3s' });
+    expect(await cancelAndGet(shared, op.input)).toEqual({
+      cancel: { result: 'accepted' },
+      getFailed: { code: 'UNAVAILABLE', retryDelayMs: 3_000 },
+    });
   });
 
   test('a GET of an unknown operation is the value { found: false }', async () => {

@@ -191,6 +191,38 @@ describe('outcomes', () => {
   });
 });
 
+describe('the cancel and the first GET in one activity', () => {
+  const scheduledActivities = async (handle: WorkflowHandle) =>
+    ((await handle.fetchHistory()).events ?? []).flatMap((event) => {
+      const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+      return name ? [name] : [];
+    });
+
+  test('a cancel confirmed at its first GET takes one activity: cancelAndGet', async () => {
+    const op = scripted('alloydb', { afterCancel: { to: { kind: 'cancelled' } } });
+    const handle = await startCancel(stack.env.client, { operation: op.url }, { taskQueue: stack.taskQueue });
+    expect(await handle.result()).toMatchObject({ outcome: 'CANCELLED', polls: 1, cancelAccepted: true });
+    expect(await scheduledActivities(handle)).toEqual(['cancelAndGet']);
+    const calls = stack.emulator.requests.filter((r) => r.name === op.name).map((r) => r.route);
+    expect(calls).toEqual(['cancel', 'get']);
+  });
+
+  test('a failed first GET is polled again after the delay the service asked for, and the cancel is not sent twice', async () => {
+    const op = scripted('alloydb', { afterCancel: { to: { kind: 'cancelled' } } });
+    stack.emulator.failNext({ route: 'get', name: op.name }, { code: 'RESOURCE_EXHAUSTED', retryDelay: '2s' });
+    const handle = await startCancel(stack.env.client, { operation: op.url }, { taskQueue: stack.taskQueue });
+    expect(await handle.result()).toMatchObject({ outcome: 'CANCELLED', polls: 1, cancelAccepted: true });
+    const calls = stack.emulator.requests.filter((r) => r.name === op.name);
+    expect(calls.map((r) => [r.route, r.status])).toEqual([
+      ['cancel', 200],
+      ['get', 429],
+      ['get', 200],
+    ]);
+    expect((calls[2]?.at ?? 0) - (calls[1]?.at ?? 0)).toBeGreaterThanOrEqual(2_000);
+    expect(await scheduledActivities(handle)).toEqual(['cancelAndGet', 'getOperation']);
+  });
+});
+
 describe('the durable record', () => {
   test('result, search attributes and memo read back through the client and a visibility query', async () => {
     const op = scripted('alloydb');

@@ -24,7 +24,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { pollDelay } from '../src/backoff';
-import type { CancelAnswer, GetAnswer } from '../src/call-answers';
+import type { CancelAndGetAnswer, GetAnswer } from '../src/call-answers';
 import {
   extendTimeoutUpdate,
   giveUpSignal,
@@ -203,18 +203,25 @@ export async function runCanceller(
 
   const loop = async (): Promise<AwaitOperationResult> => {
     for (;;) {
+      let got: GetAnswer | typeof NO_ANSWER | undefined;
+      /** The service asked to wait this long before the next GET. */
+      let retryDelayMs = 0;
       if (state.phase === 'cancelling' && !state.cancelSent) {
-        const answer: CancelAnswer | typeof NO_ANSWER = await attempt((a) => a.requestCancel(refInput));
+        const answer: CancelAndGetAnswer | typeof NO_ANSWER = await attempt((a) => a.cancelAndGet(refInput));
         if (answer === NO_ANSWER) return finish('TIMED_OUT');
+        const { cancel } = answer;
         state.cancelSent = true;
-        if (answer.result === 'accepted') state.cancelAccepted = true;
-        else if (answer.result === 'UNIMPLEMENTED') return finish('UNIMPLEMENTED', answerError(12, answer));
-        else if (answer.result === 'NOT_FOUND') state.resendCancel = true;
+        if (cancel.result === 'accepted') state.cancelAccepted = true;
+        else if (cancel.result === 'UNIMPLEMENTED') return finish('UNIMPLEMENTED', answerError(12, cancel));
+        else if (cancel.result === 'NOT_FOUND') state.resendCancel = true;
         else state.notCancellable = true;
+        got = answer.get;
+        retryDelayMs = answer.getFailed?.retryDelayMs ?? 0;
+      } else {
+        got = await attempt((a) => a.getOperation(refInput));
       }
 
-      const got: GetAnswer | typeof NO_ANSWER = await attempt((a) => a.getOperation(refInput));
-      if (got !== NO_ANSWER) {
+      if (got !== NO_ANSWER && got !== undefined) {
         state.polls++;
         pollsThisRun++;
         if (!got.found) {
@@ -258,7 +265,8 @@ export async function runCanceller(
         return restart(state);
       }
 
-      const delay = Math.min(pollDelay(settings.schedule, state.attempt, Math.random()), state.deadline - now());
+      const backoff = Math.max(pollDelay(settings.schedule, state.attempt, Math.random()), retryDelayMs);
+      const delay = Math.min(backoff, state.deadline - now());
       state.attempt++;
       if (delay > 0) {
         nextPollAt = now() + delay;

@@ -150,14 +150,14 @@ test('1. 200 cancellers; the worker process is SIGKILLed three times at random m
     Object.assign(figures, { emulator, planned, results });
 
     // A kill that lands on a cancel in flight sends it again when the activity is retried (at-least-once).
-    // That is fine only if it is the same activity of the same run: one scheduled requestCancel, retried.
+    // That is fine only if it is the same activity of the same run: one scheduled cancelAndGet, retried.
     const duplicates = planned.filter((op) => emulator.count({ route: 'cancel', name: op.name }) > 1);
     const notFromOneActivity: string[] = [];
     for (const op of duplicates) {
       const handle = server.client.workflow.getHandle(op.workflowId as string);
       const history = await handle.fetchHistory();
       const scheduled = (history.events ?? []).filter(
-        (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'requestCancel',
+        (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'cancelAndGet',
       );
       const scheduledId = scheduled[0]?.eventId?.toString();
       const started = (history.events ?? []).find(
@@ -167,7 +167,7 @@ test('1. 200 cancellers; the worker process is SIGKILLed three times at random m
       const cancels = emulator.count({ route: 'cancel', name: op.name });
       // One run (no continue-as-new at these poll counts) holding one scheduled cancel, attempted as often.
       if (scheduled.length !== 1 || attempts < cancels) {
-        notFromOneActivity.push(`${op.name}: ${scheduled.length} requestCancel scheduled, ${attempts} attempts`);
+        notFromOneActivity.push(`${op.name}: ${scheduled.length} cancelAndGet scheduled, ${attempts} attempts`);
       }
     }
     figures.notes.push(
