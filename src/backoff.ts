@@ -17,35 +17,37 @@ export interface PollSchedule {
 }
 
 /**
- * The default schedule: one poll straight after the cancel, then waits of 1 s, x1.5, up to 60 s, each
+ * The default schedule: one poll straight after the cancel, then waits of 1 s, x1.3, up to 60 s, each
  * jittered ±10%.
  *
  * Why: it makes fewer calls than gax's Operations client (100 ms x1.3 up to 60 s) at every horizon (the same
- * mean interval once both reach a minute, far fewer before), reaches a minute between polls after about
- * three minutes (most cancels confirm well within that), and the jitter keeps thousands of cancellers
- * started together from polling in lockstep against one quota.
+ * mean interval once both reach a minute, far fewer before), notices a cancel that takes seconds or half a
+ * minute no later than python api-core (1 s x1.5 up to 20 s), reaches a minute between polls after about four
+ * minutes, and the jitter keeps thousands of cancellers started together from polling in lockstep against one
+ * quota. Figures: BENCHMARKS.md, section 2.
  */
 export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
   initialIntervalMs: 1_000,
-  backoffCoefficient: 1.5,
+  backoffCoefficient: 1.3,
   maximumIntervalMs: 60_000,
   jitter: 0.1,
 };
 
 /**
- * Schedules by name, for `poll.schedule`. Waiting for a slow cancel trades Google API calls against how soon
- * the outcome is noticed; no single schedule beats both gax (fewest calls) and python api-core (shortest lag)
- * on long waits, so the user chooses (figures: BENCHMARKS.md).
+ * Schedules by name, for `poll.schedule`. On long waits, Google API calls trade against how soon the outcome
+ * is noticed: within gax's call count the mean lag is about half a minute, while api-core's ~10 s lag takes a
+ * poll every ~20 s. No schedule has both, so the user chooses (figures: BENCHMARKS.md, section 2).
  *
- * - `default`: 1 s x1.5 up to 60 s: fewer calls than gax at every horizon.
- * - `balanced`: 1 s x1.5 up to 30 s: half the default's lag on long waits, at about twice its calls there.
- * - `prompt`: 1 s x1.5 up to 20 s: api-core's lag (about 10 s), at about 2.6x gax's calls on a 2 h wait.
+ * - `default`: 1 s x1.3 up to 60 s: fewer calls than gax at every horizon.
+ * - `balanced`: 1 s x1.3 up to 30 s: half the default's lag on long waits, at about twice its calls there.
+ * - `prompt`: 1 s x1.3 up to 18 s: a lag no longer than api-core's at every horizon, at about 2.9x gax's calls
+ *   on a 2 h wait.
  * - `frugal`: 2 s x2 up to 5 min: for tight quotas and cancels that take hours.
  */
 export const POLL_SCHEDULES = {
   default: DEFAULT_POLL_SCHEDULE,
   balanced: { ...DEFAULT_POLL_SCHEDULE, maximumIntervalMs: 30_000 },
-  prompt: { ...DEFAULT_POLL_SCHEDULE, maximumIntervalMs: 20_000 },
+  prompt: { ...DEFAULT_POLL_SCHEDULE, maximumIntervalMs: 18_000 },
   frugal: { initialIntervalMs: 2_000, backoffCoefficient: 2, maximumIntervalMs: 300_000, jitter: 0.1 },
 } as const satisfies Record<string, PollSchedule>;
 

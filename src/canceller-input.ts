@@ -16,7 +16,7 @@ export interface PollOptions {
   schedule?: PollScheduleName;
   /** @default "1s" */
   initialInterval?: Duration;
-  /** @default 1.5 */
+  /** @default 1.3 */
   backoffCoefficient?: number;
   /** @default "60s" */
   maximumInterval?: Duration;

@@ -31,28 +31,28 @@ function pollsWithin(schedule: PollSchedule, horizonMs: number, random: number):
 }
 
 describe('DEFAULT_POLL_SCHEDULE', () => {
-  it('is 1 s x1.5 up to 60 s with ±10% jitter', () => {
+  it('is 1 s x1.3 up to 60 s with ±10% jitter', () => {
     expect(DEFAULT_POLL_SCHEDULE).toEqual({
       initialIntervalMs: 1_000,
-      backoffCoefficient: 1.5,
+      backoffCoefficient: 1.3,
       maximumIntervalMs: 60_000,
       jitter: 0.1,
     });
   });
 
-  it('waits 1 s, 1.5 s, 2.25 s ... at the middle of the jitter range', () => {
+  it('waits 1 s, 1.3 s, 1.69 s ... at the middle of the jitter range', () => {
     const delays = [0, 1, 2, 3, 4].map((attempt) => pollDelay(DEFAULT_POLL_SCHEDULE, attempt, RANDOM_MIDDLE));
-    expect(delays).toEqual([1_000, 1_500, 2_250, 3_375, 5_063]);
+    expect(delays).toEqual([1_000, 1_300, 1_690, 2_197, 2_856]);
   });
 
-  it('reaches a minute between polls after about three minutes (the twelfth wait)', () => {
-    expect(pollDelay(DEFAULT_POLL_SCHEDULE, 10, RANDOM_MIDDLE)).toBeLessThan(60_000);
-    expect(pollDelay(DEFAULT_POLL_SCHEDULE, 11, RANDOM_MIDDLE)).toBe(60_000);
+  it('reaches a minute between polls after about 3.5 minutes (the seventeenth wait)', () => {
+    expect(pollDelay(DEFAULT_POLL_SCHEDULE, 15, RANDOM_MIDDLE)).toBeLessThan(60_000);
+    expect(pollDelay(DEFAULT_POLL_SCHEDULE, 16, RANDOM_MIDDLE)).toBe(60_000);
     let beforeFirstMinuteWait = 0;
-    for (let attempt = 0; attempt <= 10; attempt++)
+    for (let attempt = 0; attempt <= 15; attempt++)
       beforeFirstMinuteWait += pollDelay(DEFAULT_POLL_SCHEDULE, attempt, RANDOM_MIDDLE);
-    expect(beforeFirstMinuteWait).toBeGreaterThan(2.5 * 60_000);
-    expect(beforeFirstMinuteWait).toBeLessThan(3.5 * 60_000);
+    expect(beforeFirstMinuteWait).toBeGreaterThan(3 * 60_000);
+    expect(beforeFirstMinuteWait).toBeLessThan(4 * 60_000);
   });
 });
 
@@ -81,12 +81,12 @@ describe('pollDelay', () => {
 
   it('jitters down to 1 - jitter with random 0', () => {
     expect(pollDelay(DEFAULT_POLL_SCHEDULE, 0, RANDOM_LOWEST)).toBe(900);
-    expect(pollDelay(DEFAULT_POLL_SCHEDULE, 2, RANDOM_LOWEST)).toBe(Math.round(2_250 * 0.9));
+    expect(pollDelay(DEFAULT_POLL_SCHEDULE, 2, RANDOM_LOWEST)).toBe(Math.round(1_690 * 0.9));
   });
 
   it('jitters up to just under 1 + jitter with random 0.999…', () => {
     expect(pollDelay(DEFAULT_POLL_SCHEDULE, 0, RANDOM_HIGHEST)).toBe(1_100);
-    expect(pollDelay(DEFAULT_POLL_SCHEDULE, 2, RANDOM_HIGHEST)).toBe(Math.round(2_250 * 1.1));
+    expect(pollDelay(DEFAULT_POLL_SCHEDULE, 2, RANDOM_HIGHEST)).toBe(Math.round(1_690 * 1.1));
   });
 
   it('jitters around the maximum interval once capped, so the mean interval there is the maximum', () => {
@@ -96,8 +96,8 @@ describe('pollDelay', () => {
   });
 
   it('stays within [1 - jitter, 1 + jitter] of the curve for every attempt and random draw', () => {
-    for (let attempt = 0; attempt < 15; attempt++) {
-      const curve = Math.min(60_000, 1_000 * 1.5 ** attempt);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const curve = Math.min(60_000, 1_000 * 1.3 ** attempt);
       for (const random of [0, 0.1, 0.25, 0.5, 0.75, 0.9, RANDOM_HIGHEST]) {
         const delay = pollDelay(DEFAULT_POLL_SCHEDULE, attempt, random);
         expect(delay).toBeGreaterThanOrEqual(Math.floor(curve * 0.9));
@@ -138,7 +138,7 @@ describe('the default schedule against gax', () => {
   it('makes far fewer polls than gax in the first minute', () => {
     expect(pollsWithin(DEFAULT_POLL_SCHEDULE, 1_000, RANDOM_MIDDLE)).toBe(1);
     expect(pollsWithin(GAX_SCHEDULE, 1_000, RANDOM_MIDDLE)).toBe(5);
-    expect(pollsWithin(DEFAULT_POLL_SCHEDULE, 60_000, RANDOM_MIDDLE)).toBe(8);
+    expect(pollsWithin(DEFAULT_POLL_SCHEDULE, 60_000, RANDOM_MIDDLE)).toBe(11);
     expect(pollsWithin(GAX_SCHEDULE, 60_000, RANDOM_MIDDLE)).toBe(19);
   });
 });

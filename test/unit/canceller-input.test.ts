@@ -82,7 +82,7 @@ describe('validateCancelInput', () => {
     expect(settings).toMatchObject({
       cancelTimeoutMs: 600_000,
       notFoundGraceMs: 5_000,
-      schedule: { initialIntervalMs: 100, backoffCoefficient: 1.5, maximumIntervalMs: 500 },
+      schedule: { initialIntervalMs: 100, backoffCoefficient: 1.3, maximumIntervalMs: 500 },
     });
   });
 
