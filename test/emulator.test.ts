@@ -2,6 +2,7 @@ import { createSign, generateKeyPairSync } from 'node:crypto';
 
 import * as gcpMetadata from 'gcp-metadata';
 import { GoogleAuth } from 'google-auth-library';
+import { Pool } from 'undici';
 
 import { GoogleEmulator } from '../src/testing/emulator';
 import type { OperationState, ScriptedOperation } from '../src/testing/emulator';
@@ -618,6 +619,24 @@ describe('request log', () => {
 });
 
 describe('lifecycle', () => {
+  it('counts connections by what their first request asked for, open now and the most open at once', async () => {
+    // beforeEach fetched a token over one connection of its own.
+    expect(emulator.connections('metadata')).toMatchObject({ accepted: 1, peakOpen: 1 });
+    add();
+    const pool = new Pool(emulator.url, { connections: 3 });
+    try {
+      const get = () => pool.request({ path: `/v1/${OP}`, method: 'GET', headers: auth() }).then((r) => r.body.text());
+      await Promise.all(Array.from({ length: 12 }, get));
+      expect(emulator.connections('api')).toEqual({ accepted: 3, open: 3, peakOpen: 3 });
+    } finally {
+      await pool.close();
+    }
+    for (let i = 0; i < 100 && emulator.connections('api').open > 0; i++) await sleep(10);
+    expect(emulator.connections('api')).toEqual({ accepted: 3, open: 0, peakOpen: 3 });
+    expect(emulator.connections()).toMatchObject({ accepted: 4 });
+    expect(emulator.connectionsAccepted).toBe(4);
+  });
+
   it('listens on 127.0.0.1 only and refuses connections after close', async () => {
     const other = await GoogleEmulator.start();
     expect(other.url).toBe(`http://${other.hostPort}`);

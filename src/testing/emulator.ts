@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomBytes, randomInt, verify as verifySignature 
 import { createServer } from 'node:http';
 import type { KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 import { seededRandom } from './seeded-random';
 import { HTTP_STATUS_BY_RPC_CODE, RpcCode, isRpcCodeName } from '../rpc-code';
@@ -298,6 +298,22 @@ const HEADER_VALUE_PATTERN = /^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$/;
 const JSON_TYPE = 'application/json; charset=UTF-8';
 const HTML_TYPE = 'text/html; charset=UTF-8';
 const METADATA_PREFIX = '/computeMetadata/v1/';
+
+/** What a connection's first request asked for: the Operations API or the metadata server. */
+export type ConnectionKind = 'api' | 'metadata';
+
+/** Counts of TCP connections the emulator accepted (see {@link GoogleEmulator.connections}). */
+export interface ConnectionStats {
+  accepted: number;
+  open: number;
+  peakOpen: number;
+}
+
+function opened(stats: ConnectionStats): void {
+  stats.accepted += 1;
+  stats.open += 1;
+  stats.peakOpen = Math.max(stats.peakOpen, stats.open);
+}
 const MAX_BODY_BYTES = 1024 * 1024;
 const NUMERIC_PROJECT_ID = '123456789012';
 const INSTANCE_ID = '4242424242424242424';
@@ -403,7 +419,13 @@ export class GoogleEmulator {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pendingFailures: PendingFailure[] = [];
   private closing: Promise<void> | undefined;
-  private accepted = 0;
+  /** Open connections by what their first request asked for, and the most open at once. */
+  private readonly connectionKinds = new WeakMap<Socket, ConnectionKind>();
+  private readonly connectionCounts: Record<ConnectionKind | 'all', ConnectionStats> = {
+    all: { accepted: 0, open: 0, peakOpen: 0 },
+    api: { accepted: 0, open: 0, peakOpen: 0 },
+    metadata: { accepted: 0, open: 0, peakOpen: 0 },
+  };
 
   private constructor(server: Server, port: number, options: EmulatorOptions) {
     this.server = server;
@@ -442,9 +464,7 @@ export class GoogleEmulator {
       });
     });
     const emulator = new GoogleEmulator(server, (server.address() as AddressInfo).port, options);
-    server.on('connection', () => {
-      emulator.accepted += 1;
-    });
+    server.on('connection', (socket: Socket) => emulator.onConnection(socket));
     server.on('request', (req: IncomingMessage, res: ServerResponse) => emulator.onRequest(req, res));
     return emulator;
   }
@@ -459,7 +479,16 @@ export class GoogleEmulator {
    * that reuses keep-alive connections shows a count far below its number of requests.
    */
   get connectionsAccepted(): number {
-    return this.accepted;
+    return this.connectionCounts.all.accepted;
+  }
+
+  /**
+   * Connections accepted, open now and the most open at once since start: all of them, or those whose first
+   * request went to the Operations API (`api`) or to the metadata server (`metadata`). A client that keeps
+   * to its pool's limit never shows a `peakOpen` above it.
+   */
+  connections(kind: ConnectionKind | 'all' = 'all'): ConnectionStats {
+    return { ...this.connectionCounts[kind] };
   }
 
   /** Serve an operation, replacing any existing one of the same name; `finish` starts counting now. */
@@ -598,7 +627,22 @@ export class GoogleEmulator {
     return this.closing;
   }
 
+  private onConnection(socket: Socket): void {
+    opened(this.connectionCounts.all);
+    socket.once('close', () => {
+      this.connectionCounts.all.open -= 1;
+      const kind = this.connectionKinds.get(socket);
+      if (kind) this.connectionCounts[kind].open -= 1;
+    });
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    if (!this.connectionKinds.has(socket)) {
+      const kind: ConnectionKind = (req.url ?? '').startsWith(METADATA_PREFIX) ? 'metadata' : 'api';
+      this.connectionKinds.set(socket, kind);
+      opened(this.connectionCounts[kind]);
+    }
     const at = Date.now();
     const chunks: Buffer[] = [];
     let size = 0;

@@ -12,6 +12,8 @@ export {
 export {
   EMULATOR_UNIVERSE_DOMAIN,
   GoogleEmulator,
+  type ConnectionKind,
+  type ConnectionStats,
   type EmulatorOptions,
   type FaultName,
   type FaultOptions,
