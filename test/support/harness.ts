@@ -4,7 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { IllegalStateError, type LogLevel } from '@temporalio/common';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
 import { googleAuthorizer } from '../../src/google-auth';
 import { createDispatcher } from '../../src/http-dispatcher';
@@ -61,6 +68,7 @@ export interface StackOptions {
 
 /** Starts a server, the emulator and a running worker on a fresh task queue. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  quietRuntime();
   const [env, emulator, workflows] = await Promise.all([
     options.server === 'time-skipping' ? startTimeSkippingServer() : startDevServer(options.devServer),
     GoogleEmulator.start(options.emulator),
@@ -91,6 +99,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await env.teardown();
     },
   };
+}
+
+/**
+ * The SDK logs every worker state change and every failed activity at INFO and WARN, which buries test
+ * output; tests assert on outcomes instead. `TEST_LOG_LEVEL=INFO` (or TRACE…) brings the logs back. A test
+ * file that installed its own runtime keeps it.
+ */
+function quietRuntime(): void {
+  const level = (process.env['TEST_LOG_LEVEL'] ?? 'ERROR') as LogLevel;
+  try {
+    Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
+  } catch (err) {
+    if (!(err instanceof IllegalStateError)) throw err;
+  }
 }
 
 const quietLogger = {
