@@ -1,3 +1,3 @@
-/** The bench worker's workflows: the package's own, plus the floor they are compared with. */
+/** The bench worker's workflows: the package's own, plus the floors they are compared with. */
 export * from '../workflows';
-export { floorTwoActivities } from './floor-workflows';
+export { floorOneActivity, floorTwoActivities } from './floor-workflows';

@@ -2,7 +2,7 @@
  * The Google emulator in a child process of the benchmark, so the worker's memory and CPU figures are the
  * worker's own. The parent scripts it and reads its request log over IPC ({@link EmulatorCommand}).
  */
-import { GoogleEmulator, type ScriptedOperation } from '../src/testing/emulator';
+import { GoogleEmulator, type ConnectionStats, type ScriptedOperation } from '../src/testing/emulator';
 
 /** What the parent asks; every command is answered with `{ id, result }` or `{ id, error }`. */
 export type EmulatorCommand =
@@ -17,8 +17,8 @@ export type EmulatorCommand =
 export interface EmulatorCounters {
   /** Access tokens the metadata server issued. */
   tokensIssued: number;
-  /** TCP connections accepted. */
-  connectionsAccepted: number;
+  /** TCP connections: all, those to the Operations API, those to the metadata server. */
+  connections: { all: ConnectionStats; api: ConnectionStats; metadata: ConnectionStats };
   /** Requests in the log (since the last clearLog). */
   logged: number;
   rssBytes: number;
@@ -44,7 +44,11 @@ async function main(): Promise<void> {
       case 'counters':
         return {
           tokensIssued: emulator.tokensIssued().length,
-          connectionsAccepted: emulator.connectionsAccepted,
+          connections: {
+            all: emulator.connections(),
+            api: emulator.connections('api'),
+            metadata: emulator.connections('metadata'),
+          },
           logged: emulator.count({}),
           rssBytes: process.memoryUsage().rss,
         } satisfies EmulatorCounters;

@@ -66,6 +66,31 @@ export function procStatusBytes(pid: number | 'self', field: 'VmHWM' | 'VmRSS'):
   }
 }
 
+/** Clock ticks per second of `/proc` CPU times (`getconf CLK_TCK`; 100 on Linux everywhere that matters). */
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU time (user + system, all threads) a process has used so far, in ms, from `/proc/<pid>/stat`; NaN if gone. */
+export function processCpuMs(pid: number | 'self'): number {
+  try {
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The whole machine's CPU time so far, in ms summed over cores, busy and in all (`/proc/stat`). */
+export function machineCpuMs(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: ((total - idle) * 1000) / CLOCK_TICKS_PER_S, total: (total * 1000) / CLOCK_TICKS_PER_S };
+}
+
 /** The pid of the `temporal server start-dev` process listening on `port`, from the process list. */
 export function findDevServerPid(port: string): number | undefined {
   for (const entry of readdirSync('/proc')) {
@@ -148,6 +173,11 @@ export class EmulatorProcess {
         else reject(new Error('unexpected first message from the emulator process'));
       });
     });
+  }
+
+  /** The emulator process's pid, for its CPU time. */
+  get pid(): number {
+    return this.child.pid ?? NaN;
   }
 
   /** Serves `operations` (sent in batches). */
