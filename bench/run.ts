@@ -436,7 +436,7 @@ async function overheadAndResources(stack: Stack, sizes: Sizes): Promise<string>
         '≤ 1',
       ],
       [
-        'Operations API connections opened during the canceller phases (the pool is warm)',
+        "Operations API connections opened in the canceller phases (beyond the warm-up's)",
         `${connectionsInCancellers} for ${n} cancels`,
         perThousand(connectionsInCancellers, n),
         '≤ 32 (dispatcher limit)',
