@@ -123,6 +123,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const totalMs = Date.now() - started;
   const report = formatReport(command, sections, totalMs);
+  if (report.includes('NaN')) failures.push('a figure is missing: the report has NaN in it');
   process.stdout.write(`${report}\n`);
   writeFileSync(join(ROOT, 'BENCHMARKS.md'), `${report}\n`);
   progress(`wrote BENCHMARKS.md (${secs(totalMs, 0)} in all)`);
