@@ -37,9 +37,10 @@ export function createActivities(deps: ActivityDeps) {
     },
     /**
      * `POST {name}:cancel`, then at once `GET {name}` (unless the cancel answered UNIMPLEMENTED): the first
-     * poll rides in the cancel's activity, so a cancel confirmed at once costs one activity, not two. Only the
-     * cancel can fail the activity: a retry then sends the cancel again, never a second one after it was
-     * answered. A failed GET is reported in the answer for the workflow to poll again after its delay.
+     * poll rides in the cancel's activity, so a cancel confirmed at once costs one activity, not two. A GET
+     * that fails retryably is answered (`getFailed`), not thrown, so it never makes Temporal retry the cancel:
+     * the workflow polls again after its backoff or the delay Google asked for. A GET that fails for good
+     * (PERMISSION_DENIED…) is thrown as non-retryable, which Temporal does not retry either.
      */
     async cancelAndGet(input: OperationRefInput): Promise<CancelAndGetAnswer> {
       const cancel = await requestCancel(input);
@@ -48,8 +49,10 @@ export function createActivities(deps: ActivityDeps) {
         return { cancel, get: await get(input) };
       } catch (err) {
         if (!(err instanceof GoogleCallFailure)) throw err;
+        const failure = googleFailure('get', err);
+        if (failure.nonRetryable) throw failure;
         const { code, retryDelayMs } = err.error;
-        countGoogleApiError(Context.current().metricMeter, 'get', code);
+        log.warn('GET after the cancel failed; polling again later', { operation: input.operation, code });
         return { cancel, getFailed: { code, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) } };
       }
     },
@@ -64,17 +67,20 @@ async function classifyFailures<T>(method: 'cancel' | 'get', call: () => Promise
     return await call();
   } catch (err) {
     if (err instanceof InvalidArgumentError) throw invalidArgumentFailure(err);
-    if (err instanceof GoogleCallFailure) {
-      const { code, message, httpStatus, retryDelayMs, reason } = err.error;
-      countGoogleApiError(Context.current().metricMeter, method, code);
-      throw ApplicationFailure.create({
-        type: code,
-        message,
-        nonRetryable: !isRetryable(code),
-        details: [{ httpStatus, ...(reason === undefined ? {} : { reason }) }],
-        ...(retryDelayMs === undefined ? {} : { nextRetryDelay: retryDelayMs }),
-      });
-    }
+    if (err instanceof GoogleCallFailure) throw googleFailure(method, err);
     throw err;
   }
+}
+
+/** Counts a Google error and turns it into the `ApplicationFailure` Temporal retries, or not, by its code. */
+function googleFailure(method: 'cancel' | 'get', err: GoogleCallFailure): ApplicationFailure {
+  const { code, message, httpStatus, retryDelayMs, reason } = err.error;
+  countGoogleApiError(Context.current().metricMeter, method, code);
+  return ApplicationFailure.create({
+    type: code,
+    message,
+    nonRetryable: !isRetryable(code),
+    details: [{ httpStatus, ...(reason === undefined ? {} : { reason }) }],
+    ...(retryDelayMs === undefined ? {} : { nextRetryDelay: retryDelayMs }),
+  });
 }

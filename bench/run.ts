@@ -409,7 +409,7 @@ async function overheadAndResources(stack: Stack, sizes: Sizes): Promise<string>
       'dev server',
       'worker + client (this process)',
       'emulator process',
-      'whole machine',
+      'whole machine (all processes)',
       `machine busy (of ${machine().cores} cores)`,
     ],
     [
@@ -425,6 +425,8 @@ async function overheadAndResources(stack: Stack, sizes: Sizes): Promise<string>
       ]),
     ],
   );
+  const busyShares = kinds.map((kind) => summaries[kind].busyShare * 100);
+  const busyRange = `${Math.min(...busyShares).toFixed(0)}–${Math.max(...busyShares).toFixed(0)}%`;
   const perThousand = (x: number, of: number) => ((x / of) * 1000).toFixed(1);
   const tokens = after.tokensIssued - before.tokensIssued;
   const resources = table(
@@ -460,8 +462,9 @@ async function overheadAndResources(stack: Stack, sizes: Sizes): Promise<string>
     overhead,
     '',
     `Where the time goes: CPU time (user + system, all threads, from /proc) each process used during each kind's ` +
-      `phases, per workflow. The machine is busy near 100%, so the rates follow the whole machine's CPU per ` +
-      `workflow: the dev server's share is Temporal's own cost of each workflow's events and visibility records.`,
+      `phases, per workflow. The machine is ${busyRange} busy, and each rate follows the whole machine's CPU per ` +
+      `workflow (rate ≈ busy cores ÷ CPU per workflow): the dev server's share is Temporal's own cost of each ` +
+      `workflow's events and visibility records.`,
     '',
     cpuTable,
     '',

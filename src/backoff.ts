@@ -36,7 +36,7 @@ export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
 /**
  * Schedules by name, for `poll.schedule`. On long waits, Google API calls trade against how soon the outcome
  * is noticed: within gax's call count the mean lag is about half a minute, while api-core's ~10 s lag takes a
- * poll every ~20 s. No schedule has both, so the user chooses (figures: BENCHMARKS.md, section 2).
+ * poll every ~18 s. No schedule has both, so the user chooses (figures: BENCHMARKS.md, section 2).
  *
  * - `default`: 1 s x1.3 up to 60 s: fewer calls than gax at every horizon.
  * - `balanced`: 1 s x1.3 up to 30 s: half the default's lag on long waits, at about twice its calls there.

@@ -51,6 +51,8 @@ function deps(overrides: Partial<ActivityDeps> = {}): ActivityDeps {
 
 const quietLogger = new DefaultLogger('ERROR');
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 function requestCancel(activityDeps: ActivityDeps, input: OperationRefInput): Promise<CancelAnswer> {
   const activities = createActivities(activityDeps);
   return new MockActivityEnvironment(undefined, { logger: quietLogger }).run(activities.requestCancel, input);
@@ -210,6 +212,28 @@ describe('cancel and get answers', () => {
       cancel: { result: 'accepted' },
       getFailed: { code: 'UNAVAILABLE', retryDelayMs: 3_000 },
     });
+  });
+
+  test('cancelAndGet throws a GET failure that no retry can fix', async () => {
+    const op = scripted('alloydb');
+    emulator.failNext({ route: 'get', name: op.name }, { code: 'PERMISSION_DENIED' });
+    const failure = await failureOf(cancelAndGet(shared, op.input));
+    expect(failure).toMatchObject({ type: 'PERMISSION_DENIED', nonRetryable: true });
+    expect(emulator.count({ route: 'cancel', name: op.name })).toBe(1);
+  });
+
+  test('cancelAndGet cancelled during its GET fails, rather than answering getFailed', async () => {
+    const op = scripted('alloydb');
+    emulator.setFaults({ latencyMs: 1_000 });
+    try {
+      const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
+      const running = env.run(createActivities(shared).cancelAndGet, op.input);
+      for (let i = 0; i < 500 && emulator.count({ route: 'get', name: op.name }) === 0; i++) await sleep(10);
+      env.cancel();
+      await expect(running).rejects.toBeTruthy();
+    } finally {
+      emulator.setFaults({});
+    }
   });
 
   test('a GET of an unknown operation is the value { found: false }', async () => {

@@ -221,6 +221,25 @@ describe('the cancel and the first GET in one activity', () => {
     expect((calls[2]?.at ?? 0) - (calls[1]?.at ?? 0)).toBeGreaterThanOrEqual(2_000);
     expect(await scheduledActivities(handle)).toEqual(['cancelAndGet', 'getOperation']);
   });
+
+  test('a GET that fails for good right after the cancel records ERROR at once, and the cancel is not sent again', async () => {
+    const op = scripted('alloydb');
+    stack.emulator.failNext({ route: 'get', name: op.name }, { code: 'PERMISSION_DENIED' });
+    const handle = await startCancel(stack.env.client, { operation: op.url }, { taskQueue: stack.taskQueue });
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe('PERMISSION_DENIED');
+    expect(await outcomeAttribute(handle)).toBe('ERROR');
+    expect(stack.emulator.count({ route: 'cancel', name: op.name })).toBe(1);
+    expect(stack.emulator.count({ route: 'get', name: op.name })).toBe(1);
+  });
+
+  test('a cancel answered NOT_FOUND for an operation GET can see is sent again once, not in a loop', async () => {
+    const op = scripted('alloydb', { onCancel: 'not-found' });
+    const result = await run({ operation: op.url, timeout: '2s', poll: FAST_POLL });
+    expect(result).toMatchObject({ outcome: 'TIMED_OUT', cancelAccepted: false });
+    expect(stack.emulator.count({ route: 'cancel', name: op.name })).toBe(2);
+  });
 });
 
 describe('the durable record', () => {

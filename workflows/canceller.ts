@@ -66,6 +66,8 @@ export const FATAL_ERROR_TYPES = ['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAU
 
 /** A run continues as new after this many polls even if the server has not suggested it yet. */
 const MAX_POLLS_PER_RUN = 500;
+/** Start-to-close time of an activity, per HTTP call it makes. */
+const ACTIVITY_CALL_TIMEOUT_MS = 60_000;
 /** Extra time an activity may keep retrying past the deadline before we call it "no answer". */
 const ACTIVITY_GRACE_MS = 60_000;
 const NO_ANSWER = Symbol('no answer before the deadline');
@@ -182,9 +184,10 @@ export async function runCanceller(
     };
   };
 
-  const attempt = async <T>(call: (activities: Activities) => Promise<T>): Promise<T | typeof NO_ANSWER> => {
+  /** One activity; `calls` is how many HTTP calls it makes, each allowed a minute. */
+  const attempt = async <T>(call: (activities: Activities) => Promise<T>, calls = 1): Promise<T | typeof NO_ANSWER> => {
     const activities = proxyActivities<Activities>({
-      startToCloseTimeout: '1 minute',
+      startToCloseTimeout: calls * ACTIVITY_CALL_TIMEOUT_MS,
       scheduleToCloseTimeout: Math.max(0, state.deadline - now()) + ACTIVITY_GRACE_MS,
       retry: {
         initialInterval: '1s',
@@ -207,13 +210,15 @@ export async function runCanceller(
       /** The service asked to wait this long before the next GET. */
       let retryDelayMs = 0;
       if (state.phase === 'cancelling' && !state.cancelSent) {
-        const answer: CancelAndGetAnswer | typeof NO_ANSWER = await attempt((a) => a.cancelAndGet(refInput));
+        const answer: CancelAndGetAnswer | typeof NO_ANSWER = await attempt((a) => a.cancelAndGet(refInput), 2);
         if (answer === NO_ANSWER) return finish('TIMED_OUT');
         const { cancel } = answer;
         state.cancelSent = true;
         if (cancel.result === 'accepted') state.cancelAccepted = true;
         else if (cancel.result === 'UNIMPLEMENTED') return finish('UNIMPLEMENTED', answerError(12, cancel));
-        else if (cancel.result === 'NOT_FOUND') state.resendCancel = true;
+        // Sent again once the operation is visible, but only if it never was: a service whose cancel answers
+        // NOT_FOUND for an operation GET can see would otherwise be asked again and again.
+        else if (cancel.result === 'NOT_FOUND') state.resendCancel = state.lastOperation === undefined;
         else state.notCancellable = true;
         got = answer.get;
         retryDelayMs = answer.getFailed?.retryDelayMs ?? 0;
