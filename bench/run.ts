@@ -287,6 +287,16 @@ async function runPhase(stack: Stack, kind: Kind, ids: readonly string[]): Promi
   };
 }
 
+/** Mean number of history events of `handles`' workflows. */
+async function meanHistoryEvents(handles: readonly WorkflowHandle[]): Promise<number> {
+  return mean(await pool(handles, 8, async (h) => (await h.fetchHistory()).events?.length ?? NaN));
+}
+
+/** `count` per 1,000 of `of`, with `digits` decimals. */
+function perThousand(count: number, of: number, digits = 2): string {
+  return ((count / of) * 1000).toFixed(digits);
+}
+
 /** Waits for every result (bounded), recording a failure for each that is missing or not `outcome`. */
 async function awaitResults(handles: readonly WorkflowHandle[], outcome: string | undefined, what: string) {
   const deadline = Date.now() + PHASE_DEADLINE_MS;
@@ -366,7 +376,7 @@ async function overheadAndResources(stack: Stack, sizes: Sizes): Promise<string>
   if (!kinds.every((kind) => Number.isFinite(summaries[kind].rate))) failures.push('overhead: no throughput figure');
   const events = async (kind: Kind) => {
     const sample = phases.filter((p) => p.kind === kind).flatMap((p) => p.handles.slice(0, 5));
-    return mean(await pool(sample, 8, async (h) => (await h.fetchHistory()).events?.length ?? NaN));
+    return meanHistoryEvents(sample);
   };
   const eventCounts = {} as Record<Kind, number>;
   for (const kind of kinds) eventCounts[kind] = await events(kind);
@@ -427,7 +437,6 @@ async function overheadAndResources(stack: Stack, sizes: Sizes): Promise<string>
   );
   const busyShares = kinds.map((kind) => summaries[kind].busyShare * 100);
   const busyRange = `${Math.min(...busyShares).toFixed(0)}–${Math.max(...busyShares).toFixed(0)}%`;
-  const perThousand = (x: number, of: number) => ((x / of) * 1000).toFixed(1);
   const tokens = after.tokensIssued - before.tokensIssued;
   const resources = table(
     ['resource', 'measured', 'per 1,000 cancels', 'goal'],
@@ -435,13 +444,13 @@ async function overheadAndResources(stack: Stack, sizes: Sizes): Promise<string>
       [
         'token fetches during section 1 (the token is cached from the warm-up)',
         `${tokens} for ${n} cancels`,
-        perThousand(tokens, n),
+        perThousand(tokens, n, 1),
         '≤ 1',
       ],
       [
         "Operations API connections opened in the canceller phases (beyond the warm-up's)",
         `${connectionsInCancellers} for ${n} cancels`,
-        perThousand(connectionsInCancellers, n),
+        perThousand(connectionsInCancellers, n, 1),
         '≤ 32 (dispatcher limit)',
       ],
       ['history events per cancel (fetchHistory of 10)', eventCounts.canceller.toFixed(1), '', 'bounded'],
@@ -708,14 +717,13 @@ async function scale(stack: Stack, sizes: Sizes): Promise<string> {
   const cpu = cpuSince(stack, cpuStart);
   const after = await stack.emulator.counters();
   const sample = handles.filter((_, i) => i % Math.ceil(n / 10) === 0);
-  const eventsPerCanceller = mean(await pool(sample, 8, async (h) => (await h.fetchHistory()).events?.length ?? NaN));
+  const eventsPerCanceller = await meanHistoryEvents(sample);
   const coreShare = (ms: number) => ((ms / cpu.machineTotal) * machine().cores).toFixed(2);
   const opened = after.connections.api.accepted - before.connections.api.accepted;
   const { api, metadata } = after.connections;
   const finished = results.filter((r) => r?.outcome === 'CANCELLED').length;
   const polls = results.map((r) => r?.polls ?? NaN).filter(Number.isFinite);
   const serverPid = stack.devServerPid;
-  const perThousand = (x: number, of: number) => ((x / of) * 1000).toFixed(2);
   const waits = [0, 1, 2].map((attempt) => pollDelay(DEFAULT_POLL_SCHEDULE, attempt, 0.5));
   return [
     `## 4. Scale: ${n} concurrent cancellers on one worker`,
