@@ -106,7 +106,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
  * output; tests assert on outcomes instead. `TEST_LOG_LEVEL=INFO` (or TRACE…) brings the logs back. A test
  * file that installed its own runtime keeps it.
  */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   const level = (process.env['TEST_LOG_LEVEL'] ?? 'ERROR') as LogLevel;
   try {
     Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });

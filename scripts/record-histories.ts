@@ -1,0 +1,282 @@
+/**
+ * Records the canceller workflows' histories for the replay test: every outcome and path of both workflows,
+ * run for real on a dev server against the Google emulator, written as JSON to `test/histories/<release>/`.
+ *
+ *   npm run histories:record -- <release>     e.g. 0.2.0
+ *
+ * Run it once per release, before its workflows change again, and commit the folder: `test/replay.test.ts`
+ * replays every committed history against today's workflow code, so a change that would break cancellers
+ * still running from that release fails CI.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery } from '../src/canceller-api';
+import type { AwaitOperationInput, CancelOperationInput, PollOptions } from '../src/canceller-input';
+import { startAwait, startCancel } from '../src/client';
+import { googleAuthorizer } from '../src/google-auth';
+import { createDispatcher } from '../src/http-dispatcher';
+import { parseAllowedHosts } from '../src/operation-ref';
+import { GoogleEmulator, type ScriptedFailure, type ScriptedOperation } from '../src/testing/emulator';
+import { startDevServer } from '../src/testing/temporal-servers';
+
+const ROOT = join(__dirname, '..', '..');
+/** The workflows the replay test loads: the package's, plus the parent that runs one as a child. */
+export const REPLAY_WORKFLOWS = join(ROOT, 'test', 'support', 'test-workflows.ts');
+const FAST: PollOptions = { initialInterval: '100ms', maximumInterval: '300ms' };
+
+/** One recorded run: the operation as the emulator plays it, the workflow started on it, and what is done to it. */
+interface Scenario {
+  name: string;
+  script?: Omit<ScriptedOperation, 'name' | 'apiVersion' | 'service'>;
+  failNext?: { route: 'cancel' | 'get'; answer: ScriptedFailure };
+  start(client: Client, url: string, taskQueue: string): Promise<WorkflowHandle>;
+  /** What happens while it runs (signals, updates, a cancel). */
+  drive?(handle: WorkflowHandle): Promise<void>;
+  /** Needs the server's continue-as-new suggestion lowered. */
+  continuesAsNew?: boolean;
+}
+
+const cancel =
+  (input: Omit<CancelOperationInput, 'operation'> = {}) =>
+  (client: Client, url: string, taskQueue: string): Promise<WorkflowHandle> =>
+    startCancel(client, { operation: url, poll: FAST, ...input }, { taskQueue });
+const awaitOp =
+  (input: Partial<AwaitOperationInput>) =>
+  (client: Client, url: string, taskQueue: string): Promise<WorkflowHandle> =>
+    startAwait(client, { operation: url, poll: FAST, timeout: '1h', ...input }, { taskQueue });
+const raw =
+  (type: string, input: (url: string) => unknown) =>
+  (client: Client, url: string, taskQueue: string): Promise<WorkflowHandle> =>
+    client.workflow.start(type, { args: [input(url)], taskQueue, workflowId: `raw-${type}-${Date.now()}` });
+
+async function polled(handle: WorkflowHandle, polls: number): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (Date.now() < end) {
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    if (status && status.polls >= polls) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${handle.workflowId}: fewer than ${polls} polls after 30 s`);
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'cancel-cancelled-at-once', script: { afterCancel: { to: { kind: 'cancelled' } } }, start: cancel() },
+  {
+    name: 'cancel-cancelled-after-polls',
+    script: { afterCancel: { to: { kind: 'cancelled' }, afterPolls: 3 } },
+    start: cancel(),
+  },
+  {
+    name: 'cancel-completed-response',
+    script: { afterCancel: { to: { kind: 'succeeded', response: { '@type': 'type.googleapis.com/x.Release' } } } },
+    start: cancel(),
+  },
+  {
+    name: 'cancel-completed-without-result',
+    script: { onCancel: 'accept-empty', afterCancel: { to: { kind: 'done-without-result' } } },
+    start: cancel(),
+  },
+  {
+    name: 'cancel-failed',
+    script: { afterCancel: { to: { kind: 'failed', error: { code: 13, message: 'disk full' } } } },
+    start: cancel(),
+  },
+  { name: 'cancel-unimplemented', script: { onCancel: 'unimplemented' }, start: cancel() },
+  { name: 'cancel-not-cancellable', script: { onCancel: 'failed-precondition' }, start: cancel() },
+  { name: 'cancel-not-found', script: { initial: { kind: 'gone' } }, start: cancel({ notFoundGracePeriod: '1s' }) },
+  { name: 'cancel-timed-out', script: { afterCancel: { to: { kind: 'running' } } }, start: cancel({ timeout: '2s' }) },
+  { name: 'cancel-error-permission-denied', script: { onCancel: 'permission-denied' }, start: cancel() },
+  {
+    name: 'cancel-error-invalid-input',
+    start: raw('cancelOperation', (url) => ({ operation: url, timeout: 'soon' })),
+  },
+  {
+    name: 'cancel-abandoned',
+    script: { afterCancel: { to: { kind: 'running' } } },
+    start: cancel({ poll: { initialInterval: '1h' } }),
+    async drive(handle) {
+      await polled(handle, 1);
+      await handle.cancel();
+    },
+  },
+  {
+    name: 'cancel-signals-and-update',
+    script: { afterCancel: { to: { kind: 'running' } } },
+    start: cancel({ poll: { initialInterval: '1h' } }),
+    async drive(handle) {
+      await polled(handle, 1);
+      await handle.signal(pollNowSignal);
+      await polled(handle, 2);
+      await handle.executeUpdate(extendTimeoutUpdate, { args: ['2h'] });
+      await handle.signal(giveUpSignal);
+    },
+  },
+  {
+    name: 'cancel-first-get-retried',
+    script: { afterCancel: { to: { kind: 'cancelled' } } },
+    failNext: { route: 'get', answer: { code: 'RESOURCE_EXHAUSTED', retryDelay: '1s' } },
+    start: cancel(),
+  },
+  {
+    name: 'cancel-activity-retried',
+    script: { afterCancel: { to: { kind: 'cancelled' } } },
+    failNext: { route: 'cancel', answer: { code: 'UNAVAILABLE', times: 2 } },
+    start: cancel(),
+  },
+  { name: 'cancel-not-found-resend', script: { visibleAfterPolls: 2 }, start: cancel() },
+  {
+    name: 'cancel-continued-as-new',
+    script: { afterCancel: { to: { kind: 'cancelled' }, afterPolls: 12 } },
+    start: cancel(),
+    continuesAsNew: true,
+  },
+  {
+    name: 'parent-runs-cancel-as-child',
+    start: raw('parentCancels', (url) => ({ operation: url, poll: FAST })),
+  },
+  {
+    name: 'await-completed-in-time',
+    script: { finish: { to: { kind: 'succeeded' }, afterPolls: 2 } },
+    start: awaitOp({}),
+  },
+  {
+    name: 'await-failed-in-time',
+    script: { finish: { to: { kind: 'failed', error: { code: 9, message: 'quota' } }, afterPolls: 1 } },
+    start: awaitOp({}),
+  },
+  {
+    name: 'await-timed-out-then-cancelled',
+    script: { afterCancel: { to: { kind: 'cancelled' }, afterPolls: 1 } },
+    start: awaitOp({ timeout: '1s' }),
+  },
+  {
+    name: 'await-timed-out-without-cancel',
+    script: {},
+    start: awaitOp({ timeout: '1s', cancelOnTimeout: false }),
+  },
+  {
+    name: 'await-given-up-then-cancelled',
+    script: { afterCancel: { to: { kind: 'cancelled' } } },
+    start: awaitOp({ poll: { initialInterval: '1h' } }),
+    async drive(handle) {
+      await polled(handle, 1);
+      await handle.signal(giveUpSignal);
+    },
+  },
+  {
+    name: 'await-abandoned',
+    script: {},
+    start: awaitOp({ poll: { initialInterval: '1h' } }),
+    async drive(handle) {
+      await polled(handle, 1);
+      await handle.cancel();
+    },
+  },
+  {
+    name: 'await-continued-as-new',
+    script: { finish: { to: { kind: 'succeeded' }, afterPolls: 12 } },
+    start: awaitOp({}),
+    continuesAsNew: true,
+  },
+];
+
+async function main(release: string | undefined): Promise<number> {
+  if (!release || !/^[0-9]+\.[0-9]+\.[0-9]+$/.test(release)) {
+    process.stderr.write('usage: npm run histories:record -- <release, e.g. 0.2.0>\n');
+    return 2;
+  }
+  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+  const out = join(ROOT, 'test', 'histories', release);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const bundle = await bundleWorkflowCode({ workflowsPath: REPLAY_WORKFLOWS, logger: new DefaultLogger('ERROR') });
+  for (const continuesAsNew of [false, true]) {
+    const scenarios = SCENARIOS.filter((s) => Boolean(s.continuesAsNew) === continuesAsNew);
+    await recordAll(scenarios, bundle, out, continuesAsNew);
+  }
+  process.stdout.write(`recorded ${SCENARIOS.length} scenarios into ${out}\n`);
+  return 0;
+}
+
+async function recordAll(
+  scenarios: Scenario[],
+  bundle: WorkflowBundleWithSourceMap,
+  out: string,
+  continuesAsNew: boolean,
+): Promise<void> {
+  const [env, emulator] = await Promise.all([
+    startDevServer(continuesAsNew ? { dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } } : {}),
+    GoogleEmulator.start(),
+  ]);
+  process.env['GCE_METADATA_HOST'] = emulator.hostPort;
+  delete process.env['GOOGLE_APPLICATION_CREDENTIALS'];
+  const deps = {
+    authorizer: googleAuthorizer(),
+    dispatcher: createDispatcher(),
+    allowlist: parseAllowedHosts(''),
+    emulatorHost: emulator.hostPort,
+  };
+  const taskQueue = 'record-histories';
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: createActivities(deps),
+  });
+  try {
+    await worker.runUntil(async () => {
+      for (const scenario of scenarios) await recordOne(scenario, env.client, emulator, taskQueue, out);
+    });
+  } finally {
+    await deps.dispatcher.close();
+    await emulator.close();
+    await env.teardown();
+  }
+}
+
+async function recordOne(
+  scenario: Scenario,
+  client: Client,
+  emulator: GoogleEmulator,
+  taskQueue: string,
+  out: string,
+): Promise<void> {
+  const name = `projects/p/locations/us-central1/operations/${scenario.name}`;
+  emulator.addOperation({ name, apiVersion: 'v1', service: 'alloydb.googleapis.com', ...scenario.script });
+  if (scenario.failNext) emulator.failNext({ route: scenario.failNext.route, name }, scenario.failNext.answer);
+  const url = `https://alloydb.googleapis.com/v1/${name}`;
+  const handle = await scenario.start(client, url, taskQueue);
+  await scenario.drive?.(handle);
+  await handle.result().catch(() => undefined);
+  // Every run of the chain, oldest first: a continued-as-new canceller has several.
+  const found: { runId: string; startTime: Date }[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId = "${handle.workflowId}"` })) found.push(wf);
+  const runs = found.sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((wf) => wf.runId);
+  let index = 0;
+  for (const runId of runs) {
+    const history = await client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+    const file = runs.length === 1 ? `${scenario.name}.json` : `${scenario.name}.run${++index}.json`;
+    writeFileSync(join(out, file), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+    process.stdout.write(`  ${file}: ${history.events?.length ?? 0} events\n`);
+  }
+}
+
+main(process.argv[2]).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(
+      `record-histories failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,50 @@
+/**
+ * Replay safety: every history committed under `test/histories/<release>/` (recorded by
+ * `npm run histories:record`) replays on today's workflow code. A canceller may wait for days, so a change to
+ * the commands a workflow issues must go behind `patched()`; this test is what catches one that does not.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { quietRuntime, workflowBundle } from './support/harness';
+
+const HISTORIES = join(__dirname, 'histories');
+
+const histories = readdirSync(HISTORIES, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .flatMap((release) =>
+    readdirSync(join(HISTORIES, release.name))
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => ({ release: release.name, file, path: join(HISTORIES, release.name, file) })),
+  );
+
+test('at least 15 histories are committed, of both workflows', () => {
+  expect(histories.length).toBeGreaterThanOrEqual(15);
+  const types = new Set(
+    histories.map(({ path }) => {
+      const json = JSON.parse(readFileSync(path, 'utf8')) as {
+        events: { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }[];
+      };
+      return json.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+    }),
+  );
+  expect(types).toEqual(new Set(['cancelOperation', 'awaitOperation', 'parentCancels']));
+});
+
+test('every committed history replays on the current workflow code', async () => {
+  quietRuntime();
+  const results: { name: string; error?: string }[] = [];
+  const replays = Worker.runReplayHistories(
+    { workflowBundle: await workflowBundle() },
+    histories.map(({ release, file, path }) => ({
+      workflowId: `${release}/${file}`,
+      history: historyFromJSON(JSON.parse(readFileSync(path, 'utf8'))),
+    })),
+  );
+  for await (const { workflowId, error } of replays) {
+    results.push(error ? { name: workflowId, error: String((error as Error).message ?? error) } : { name: workflowId });
+  }
+  expect(results.filter((r) => r.error)).toEqual([]);
+  expect(results).toHaveLength(histories.length);
+});
