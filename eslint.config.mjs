@@ -41,7 +41,7 @@ export default tseslint.config(
   {
     // The workflow sandbox: deterministic code only. No Node built-ins, no runtime imports of activities or
     // of the Node-side modules in src/ (types are fine).
-    files: ['workflows/**/*.ts', 'test/support/test-workflows.ts', 'bench/*-workflows.ts'],
+    files: ['workflows/**/*.ts', 'test/support/test-workflows.ts', 'bench/*-workflows.ts', 'examples/*-workflow.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -3,9 +3,14 @@
  * answer: values for what the workflow acts on, `ApplicationFailure` (type = google.rpc code name) for
  * faults, retryable or not by the one table in `src/rpc-code.ts`.
  */
-import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { CancelAndGetAnswer, CancelAnswer, GetAnswer } from '../src/call-answers';
-import { InvalidArgumentError, invalidArgumentFailure } from '../src/invalid-argument';
+import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/activity';
+import type {
+  CancelAndGetAnswer,
+  CancelAnswer,
+  CancelProgress,
+  CancelRequestSent,
+  GetAnswer,
+} from '../src/call-answers';
 import { countGoogleApiError } from '../src/metrics';
 import type { OperationRefInput } from '../src/operation-ref';
 import { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from '../src/operations-client';
@@ -13,6 +18,12 @@ import { isRetryable } from '../src/rpc-code';
 
 /** What the activities need: credentials, the shared dispatcher, the host allowlist, a clock. */
 export type ActivityDeps = OperationsClientOptions;
+
+/**
+ * While a call takes longer than this, the activity heartbeats: a cancel from the workflow then reaches it (and
+ * aborts the call), and a worker that died mid-call is noticed at the heartbeat timeout, not the call's.
+ */
+export const HEARTBEAT_EVERY_MS = 1_000;
 
 /** Creates the activities. The worker passes real dependencies; tests pass real ones aimed at the emulator. */
 export function createActivities(deps: ActivityDeps) {
@@ -30,10 +41,12 @@ export function createActivities(deps: ActivityDeps) {
   };
   return {
     /** `POST {name}:cancel`. UNIMPLEMENTED, NOT_FOUND and FAILED_PRECONDITION are answers, not failures. */
-    requestCancel,
+    async requestCancel(input: OperationRefInput): Promise<CancelAnswer> {
+      return whileHeartbeating(() => requestCancel(input));
+    },
     /** `GET {name}`: a bounded summary of the operation, or "not found". */
     async getOperation(input: OperationRefInput): Promise<GetAnswer> {
-      return classifyFailures('get', () => get(input));
+      return whileHeartbeating(() => classifyFailures('get', () => get(input)));
     },
     /**
      * `POST {name}:cancel`, then at once `GET {name}` (unless the cancel answered UNIMPLEMENTED): the first
@@ -41,19 +54,41 @@ export function createActivities(deps: ActivityDeps) {
      * that fails retryably is answered (`getFailed`), not thrown, so it never makes Temporal retry the cancel:
      * the workflow polls again after its backoff or the delay Google asked for. A GET that fails for good
      * (PERMISSION_DENIED…) is thrown as non-retryable, which Temporal does not retry either.
+     *
+     * Cancelled by the workflow, it fails with a `CancelledFailure` whose details (a {@link CancelProgress}) say
+     * whether the cancel request went out, and its answer if it came; a slow call's heartbeats carry the same.
      */
     async cancelAndGet(input: OperationRefInput): Promise<CancelAndGetAnswer> {
-      const cancel = await requestCancel(input);
-      if (cancel.result === 'UNIMPLEMENTED') return { cancel };
+      const signal = Context.current().cancellationSignal;
+      let sent: CancelRequestSent = 'no';
+      let answered: CancelAnswer | undefined;
+      // What a slow call's heartbeats carry: a workflow whose activity then times out still learns the cancel's answer.
+      const progress = (): CancelProgress => ({ cancelRequestSent: sent, ...(answered ? { cancel: answered } : {}) });
       try {
-        return { cancel, get: await get(input) };
+        return await whileHeartbeating(async () => {
+          if (signal.aborted) throw new CancelledFailure('cancelled before the cancel request was sent');
+          sent = 'maybe';
+          const cancel = await requestCancel(input);
+          sent = 'yes';
+          answered = cancel;
+          if (cancel.result === 'UNIMPLEMENTED') return { cancel };
+          try {
+            return { cancel, get: await get(input) };
+          } catch (err) {
+            if (!(err instanceof GoogleCallFailure)) throw err;
+            const failure = googleFailure('get', err);
+            if (failure.nonRetryable) throw failure;
+            const { code, message, retryDelayMs } = err.error;
+            log.warn('GET after the cancel failed; polling again later', { operation: input.operation, code });
+            return {
+              cancel,
+              getFailed: { code, message, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) },
+            };
+          }
+        }, progress);
       } catch (err) {
-        if (!(err instanceof GoogleCallFailure)) throw err;
-        const failure = googleFailure('get', err);
-        if (failure.nonRetryable) throw failure;
-        const { code, retryDelayMs } = err.error;
-        log.warn('GET after the cancel failed; polling again later', { operation: input.operation, code });
-        return { cancel, getFailed: { code, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) } };
+        if (!signal.aborted) throw err;
+        throw new CancelledFailure(`cancelled; the cancel request was sent: ${sent}`, [progress()]);
       }
     },
   };
@@ -62,11 +97,20 @@ export function createActivities(deps: ActivityDeps) {
 /** The activities' interface, for `proxyActivities<Activities>()`. */
 export type Activities = ReturnType<typeof createActivities>;
 
+async function whileHeartbeating<T>(work: () => Promise<T>, details?: () => unknown): Promise<T> {
+  const context = Context.current();
+  const timer = setInterval(() => context.heartbeat(details?.()), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 async function classifyFailures<T>(method: 'cancel' | 'get', call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof InvalidArgumentError) throw invalidArgumentFailure(err);
     if (err instanceof GoogleCallFailure) throw googleFailure(method, err);
     throw err;
   }

@@ -23,6 +23,22 @@ export interface CancelAndGetAnswer {
   cancel: CancelAnswer;
   /** Absent when the cancel answered UNIMPLEMENTED (nothing to poll) or the GET failed. */
   get?: GetAnswer;
-  /** The GET failed: its google.rpc code, and the delay the service asked for before the next try, if any. */
-  getFailed?: { code: string; retryDelayMs?: number };
+  /**
+   * The GET failed: its google.rpc code and message, and the delay the service asked for before the next try,
+   * if any.
+   */
+  getFailed?: { code: string; message?: string; retryDelayMs?: number };
+}
+
+/**
+ * Whether a cancel request went out, as far as this canceller can tell: `maybe` when the call was under way
+ * when it was interrupted (the request may have reached the service).
+ */
+export type CancelRequestSent = 'no' | 'maybe' | 'yes';
+
+/** How far `cancelAndGet` got: the details of its heartbeats and of its cancellation. */
+export interface CancelProgress {
+  cancelRequestSent: CancelRequestSent;
+  /** The cancel's answer, once it came. */
+  cancel?: CancelAnswer;
 }

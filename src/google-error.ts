@@ -24,6 +24,16 @@ const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
 const ERROR_INFO_TYPE = 'type.googleapis.com/google.rpc.ErrorInfo';
 /** Longest message we carry: error text ends up in workflow history. */
 export const MAX_MESSAGE_LENGTH = 1024;
+/**
+ * The shortest wait a retry hint can ask for: a `0s` hint would otherwise retry in a hot loop. It equals the
+ * retry policy's first interval, so a hint never makes us call sooner than we would without one.
+ */
+export const MIN_RETRY_DELAY_MS = 1_000;
+/**
+ * The longest wait a retry hint can ask for: five minutes covers any per-minute quota window, and a bogus
+ * `3600s` cannot park a canceller until its deadline.
+ */
+export const MAX_RETRY_DELAY_MS = 5 * 60_000;
 
 /**
  * Classifies a non-2xx answer. Prefers the envelope's `status` over the HTTP code; falls back to the
@@ -38,7 +48,8 @@ export function parseErrorResponse(
   const envelope = parseEnvelope(body);
   const code = envelope?.status ?? rpcCodeFromHttpStatus(httpStatus);
   const message = boundMessage(envelope?.message ?? `HTTP ${httpStatus} without a Google error body`);
-  const retryDelayMs = envelope?.retryDelayMs ?? parseRetryAfter(retryAfterHeader, nowMs);
+  const hint = envelope?.retryDelayMs ?? parseRetryAfter(retryAfterHeader, nowMs);
+  const retryDelayMs = hint === undefined ? undefined : boundRetryDelay(hint);
   return {
     code,
     httpStatus,
@@ -78,6 +89,14 @@ function parseEnvelope(body: string): Envelope | undefined {
     }
   }
   return envelope;
+}
+
+/**
+ * The one policy for Google's retry hints (`RetryInfo`, `Retry-After`), on every path: the hint, held within
+ * [{@link MIN_RETRY_DELAY_MS}, {@link MAX_RETRY_DELAY_MS}].
+ */
+export function boundRetryDelay(ms: number): number {
+  return Math.min(MAX_RETRY_DELAY_MS, Math.max(MIN_RETRY_DELAY_MS, ms));
 }
 
 /**

@@ -7,8 +7,18 @@
  */
 export { createActivities, type Activities, type ActivityDeps } from '../activities';
 export { activityDepsFromEnv, EMULATOR_HOST_ENV } from './activity-deps';
-export type { CancelAnswer, GetAnswer } from './call-answers';
-export { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery, type CancellerStatus } from './canceller-api';
+export type { CancelAnswer, CancelRequestSent, GetAnswer } from './call-answers';
+export {
+  cancellerFinishedSignal,
+  extendTimeoutUpdate,
+  giveUpSignal,
+  joinSignal,
+  pollNowSignal,
+  statusQuery,
+  type CancellerFinished,
+  type CancellerStatus,
+  type CancellerWaiter,
+} from './canceller-api';
 export {
   DEFAULT_NOT_FOUND_GRACE_MS,
   DEFAULT_TIMEOUT_MS,
@@ -23,7 +33,13 @@ export { DEFAULT_POLL_SCHEDULE, pollDelay, type PollSchedule } from './backoff';
 export { startAwait, startCancel, type StartOptions } from './client';
 export { EXIT_CODES, ExitError, exitCodeForOutcome } from './exit-codes';
 export { CLOUD_PLATFORM_SCOPE, googleAuthorizer, redactCredentials, type RequestAuthorizer } from './google-auth';
-export { parseErrorResponse, type GoogleCallError } from './google-error';
+export {
+  boundRetryDelay,
+  MAX_RETRY_DELAY_MS,
+  MIN_RETRY_DELAY_MS,
+  parseErrorResponse,
+  type GoogleCallError,
+} from './google-error';
 export { createDispatcher, type DispatcherOptions } from './http-dispatcher';
 export { InvalidArgumentError } from './invalid-argument';
 export { GOOGLE_API_ERRORS_METRIC, OUTCOMES_METRIC, POLLS_BUCKETS, POLLS_METRIC } from './metrics';
@@ -51,6 +67,7 @@ export {
   type CancelOperationResult,
   type Outcome,
   type RecordedOutcome,
+  type ResultError,
 } from './outcome';
 export { isRetryable, RETRYABLE_RPC_CODES, RpcCode, rpcCodeFromHttpStatus, type RpcCodeName } from './rpc-code';
 export { ensureSearchAttributes } from './search-attribute-registration';

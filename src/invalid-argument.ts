@@ -1,13 +1,17 @@
-import { ApplicationFailure } from '@temporalio/common';
-
 /**
  * The error every validator in this package throws: it names the field and the rule broken.
  *
- * Pure: safe to import from workflow code. Workflows and activities turn it into a non-retryable
- * `ApplicationFailure` of type `INVALID_ARGUMENT` (see {@link invalidArgumentFailure}).
+ * Pure: safe to import from workflow code.
  */
+import { ApplicationFailure } from '@temporalio/common';
 
-export class InvalidArgumentError extends Error {
+/**
+ * A non-retryable `ApplicationFailure` of type `INVALID_ARGUMENT`, with `{ field, rule }` as its details so
+ * callers can branch on the field. Being an `ApplicationFailure`, it fails a workflow (not its workflow task)
+ * and an activity for good wherever it is thrown: in a parent that derives a canceller's workflow ID from bad
+ * input, in the canceller itself, in an activity. Node callers can still tell it apart with `instanceof`.
+ */
+export class InvalidArgumentError extends ApplicationFailure {
   override readonly name = 'InvalidArgumentError';
 
   constructor(
@@ -17,21 +21,10 @@ export class InvalidArgumentError extends Error {
     readonly rule: string,
     got?: unknown,
   ) {
-    super(`${field}: ${rule}${got === undefined ? '' : ` (got ${preview(got)})`}`);
+    super(`${field}: ${rule}${got === undefined ? '' : ` (got ${preview(got)})`}`, 'INVALID_ARGUMENT', true, [
+      { field, rule },
+    ]);
   }
-}
-
-/**
- * The non-retryable `ApplicationFailure` of type `INVALID_ARGUMENT` users see, with `{ field, rule }` as its
- * details so callers can branch on the field.
- */
-export function invalidArgumentFailure(err: InvalidArgumentError): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: 'INVALID_ARGUMENT',
-    message: err.message,
-    nonRetryable: true,
-    details: [{ field: err.field, rule: err.rule }],
-  });
 }
 
 const PREVIEW_LIMIT = 80;

@@ -86,6 +86,22 @@ export function summarizeOperation(value: unknown): OperationSummary {
   return { ...base, state: 'done-without-result', done };
 }
 
+/**
+ * Whether an answer's `name` names the operation that was asked for. Segments must match one for one, except
+ * a project: services may answer with the project number where the request named the project ID (or the
+ * reverse), so a `projects/{x}` segment matches when either side is a number.
+ */
+export function namesSameOperation(asked: string, answered: string): boolean {
+  const a = asked.split('/');
+  const b = answered.split('/');
+  if (a.length !== b.length) return false;
+  return a.every(
+    (segment, i) =>
+      segment === b[i] ||
+      (i > 0 && a[i - 1] === 'projects' && (/^[0-9]+$/.test(segment) || /^[0-9]+$/.test(b[i] ?? ''))),
+  );
+}
+
 function summarizeMetadata(metadata: Record<string, unknown>): MetadataSummary {
   const summary: MetadataSummary = { fields: {}, truncated: false };
   const type = metadata['@type'];

@@ -13,7 +13,7 @@ import {
   type OperationRef,
   type OperationRefInput,
 } from './operation-ref';
-import { summarizeOperation } from './operation-summary';
+import { namesSameOperation, summarizeOperation } from './operation-summary';
 
 /** Dependencies of {@link OperationsClient}. */
 export interface OperationsClientOptions {
@@ -72,11 +72,7 @@ export class OperationsClient {
     const answer = await this.send('POST', `${this.target(ref)}:cancel`, signal);
     if (answer.status >= 200 && answer.status < 300) {
       if (answer.body.trim() !== '' && !isJsonObject(answer.body)) {
-        throw this.failure({
-          code: 'UNKNOWN',
-          httpStatus: answer.status,
-          message: 'malformed JSON in the cancel answer',
-        });
+        throw this.malformed(answer.status, 'the cancel answer is not a JSON object');
       }
       return { result: 'accepted' };
     }
@@ -90,16 +86,27 @@ export class OperationsClient {
     const ref = this.resolve(input);
     const answer = await this.send('GET', this.target(ref), signal);
     if (answer.status >= 200 && answer.status < 300) {
+      let operation;
       try {
-        return { found: true, operation: summarizeOperation(JSON.parse(answer.body)) };
+        operation = summarizeOperation(JSON.parse(answer.body));
       } catch (err) {
-        const message = `malformed Operation in the answer: ${(err as Error).message}`;
-        throw this.failure({ code: 'UNKNOWN', httpStatus: answer.status, message: boundMessage(message) });
+        throw this.malformed(answer.status, `the body is not an Operation: ${(err as Error).message}`);
       }
+      // A proxy's `{}`, or a resource that is not this operation, must not pass for a running operation.
+      if (!namesSameOperation(ref.name, operation.name)) {
+        const named = operation.name === '' ? 'no name' : `the name ${JSON.stringify(operation.name)}`;
+        throw this.malformed(answer.status, `the Operation has ${named}, not ${JSON.stringify(ref.name)}`);
+      }
+      return { found: true, operation };
     }
     const error = this.classify(answer);
     if (error.code === 'NOT_FOUND') return { found: false, message: error.message };
     throw this.failure(error);
+  }
+
+  /** A 2xx answer that is not what it claims: retried like any transient fault, and recorded as such. */
+  private malformed(httpStatus: number, what: string): GoogleCallFailure {
+    return this.failure({ code: 'UNKNOWN', httpStatus, message: boundMessage(`malformed answer: ${what}`) });
   }
 
   private target(ref: OperationRef): string {

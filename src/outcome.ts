@@ -34,6 +34,13 @@ export type Outcome = (typeof OUTCOMES)[number];
  */
 export type RecordedOutcome = Outcome | 'PENDING' | 'ERROR' | 'ABANDONED';
 
+/** An error in a result: the numeric google.rpc code, its name, and a bounded message. */
+export interface ResultError {
+  code: number;
+  status: string;
+  message: string;
+}
+
 /** The result of `cancelOperation`. */
 export interface CancelOperationResult {
   /** The canonical operation URL. */
@@ -46,8 +53,12 @@ export interface CancelOperationResult {
   cancelAccepted: boolean;
   /** GetOperation calls made. */
   polls: number;
-  /** The operation's error when it finished with one (`CANCELLED`, `FAILED`), or the service's answer. */
-  error?: { code: number; status: string; message: string };
+  /**
+   * The operation's error when it finished with one (`CANCELLED`, `FAILED`); the service's answer
+   * (`UNIMPLEMENTED`, `NOT_FOUND`); for `TIMED_OUT`, the last error a call answered while it was being retried
+   * when the deadline passed (a Google error, a reset, a malformed answer), if any.
+   */
+  error?: ResultError;
   /** The response's `@type`, for `COMPLETED` with a response. */
   responseType?: string;
   /** The last metadata seen, bounded. */

@@ -3,7 +3,7 @@
  * Default Credentials from the emulator's metadata server, undici over a real socket. `MockActivityEnvironment`
  * only provides the activity Context.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { GoogleAuth } from 'google-auth-library';
@@ -210,7 +210,7 @@ describe('cancel and get answers', () => {
     emulator.failNext({ route: 'get', name: op.name }, { code: 'UNAVAILABLE', retryDelay: '3s' });
     expect(await cancelAndGet(shared, op.input)).toEqual({
       cancel: { result: 'accepted' },
-      getFailed: { code: 'UNAVAILABLE', retryDelayMs: 3_000 },
+      getFailed: { code: 'UNAVAILABLE', message: 'The service is currently unavailable.', retryDelayMs: 3_000 },
     });
   });
 
@@ -230,10 +230,37 @@ describe('cancel and get answers', () => {
       const running = env.run(createActivities(shared).cancelAndGet, op.input);
       for (let i = 0; i < 500 && emulator.count({ route: 'get', name: op.name }) === 0; i++) await sleep(10);
       env.cancel();
-      await expect(running).rejects.toBeTruthy();
+      const failure = await running.catch((e: unknown) => e);
+      // It says the cancel went out, and what it answered.
+      expect(failure).toBeInstanceOf(CancelledFailure);
+      expect((failure as CancelledFailure).details).toEqual([
+        { cancelRequestSent: 'yes', cancel: { result: 'accepted' } },
+      ]);
     } finally {
       emulator.setFaults({});
     }
+  });
+
+  test('cancelAndGet cancelled during its cancel request says the request may have been sent', async () => {
+    const op = scripted('alloydb');
+    emulator.failNext({ route: 'cancel', name: op.name }, { stallMs: 5_000 });
+    const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
+    const running = env.run(createActivities(shared).cancelAndGet, op.input);
+    for (let i = 0; i < 500 && emulator.count({ route: 'cancel', name: op.name }) === 0; i++) await sleep(10);
+    env.cancel();
+    const failure = await running.catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(CancelledFailure);
+    expect((failure as CancelledFailure).details).toEqual([{ cancelRequestSent: 'maybe' }]);
+  });
+
+  test('cancelAndGet cancelled before it sends anything says so, and sends nothing', async () => {
+    const op = scripted('alloydb');
+    const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
+    env.cancel();
+    const failure = await env.run(createActivities(shared).cancelAndGet, op.input).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(CancelledFailure);
+    expect((failure as CancelledFailure).details).toEqual([{ cancelRequestSent: 'no' }]);
+    expect(emulator.count({ route: 'cancel', name: op.name })).toBe(0);
   });
 
   test('a GET of an unknown operation is the value { found: false }', async () => {

@@ -1,7 +1,8 @@
-import { continueAsNew } from '@temporalio/workflow';
+import { continueAsNew, patched } from '@temporalio/workflow';
 import { validateAwaitInput, type AwaitOperationInput } from '../src/canceller-input';
 import type { AwaitOperationResult } from '../src/outcome';
-import { invalidArgument, runCanceller, type CancellerState } from './canceller';
+import { RELEASE_0_2_PATCH, runCanceller, validatedOrRecorded, type CancellerState } from './canceller';
+import { legacyAwaitOperation } from './legacy-0.1';
 
 /**
  * A durable cancel-with-timeout: waits for the operation to finish; if `timeout` passes first, cancels it
@@ -14,11 +15,7 @@ export async function awaitOperation(
   input: AwaitOperationInput,
   carried?: CancellerState,
 ): Promise<AwaitOperationResult> {
-  let settings;
-  try {
-    settings = validateAwaitInput(input);
-  } catch (err) {
-    invalidArgument(err);
-  }
+  if (!patched(RELEASE_0_2_PATCH)) return legacyAwaitOperation(input, carried);
+  const settings = validatedOrRecorded(() => validateAwaitInput(input));
   return runCanceller(settings, carried, (state) => continueAsNew<typeof awaitOperation>(input, state));
 }

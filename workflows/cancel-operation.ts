@@ -1,7 +1,14 @@
-import { continueAsNew } from '@temporalio/workflow';
+import { continueAsNew, patched } from '@temporalio/workflow';
 import { validateCancelInput, type CancelOperationInput } from '../src/canceller-input';
 import type { CancelOperationResult } from '../src/outcome';
-import { invalidArgument, runCanceller, type CancellerState } from './canceller';
+import {
+  RELEASE_0_2_PATCH,
+  runCanceller,
+  validatedOrRecorded,
+  withoutTimedOut,
+  type CancellerState,
+} from './canceller';
+import { legacyCancelOperation } from './legacy-0.1';
 
 /**
  * Cancels a Google Cloud long-running operation and confirms it: sends `:cancel`, then polls GetOperation
@@ -15,14 +22,8 @@ export async function cancelOperation(
   input: CancelOperationInput,
   carried?: CancellerState,
 ): Promise<CancelOperationResult> {
-  let settings;
-  try {
-    settings = validateCancelInput(input);
-  } catch (err) {
-    invalidArgument(err);
-  }
-  const { timedOut: _timedOut, ...result } = await runCanceller(settings, carried, (state) =>
-    continueAsNew<typeof cancelOperation>(input, state),
-  );
-  return result;
+  if (!patched(RELEASE_0_2_PATCH)) return legacyCancelOperation(input, carried);
+  const settings = validatedOrRecorded(() => validateCancelInput(input));
+  const result = await runCanceller(settings, carried, (state) => continueAsNew<typeof cancelOperation>(input, state));
+  return withoutTimedOut(result);
 }

@@ -8,11 +8,15 @@
  * the server's suggestion keeps each run far from the history limits.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   condition,
+  ContinueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   metricMeter,
   proxyActivities,
@@ -24,21 +28,37 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { pollDelay } from '../src/backoff';
-import type { CancelAndGetAnswer, GetAnswer } from '../src/call-answers';
+import type {
+  CancelAndGetAnswer,
+  CancelAnswer,
+  CancelProgress,
+  CancelRequestSent,
+  GetAnswer,
+} from '../src/call-answers';
 import {
+  cancellerFinishedSignal,
   extendTimeoutUpdate,
   giveUpSignal,
+  joinSignal,
   pollNowSignal,
   statusQuery,
+  type CancellerFinished,
   type CancellerStatus,
 } from '../src/canceller-api';
 import type { CancellerSettings } from '../src/canceller-input';
 import { parseDuration } from '../src/durations';
-import { InvalidArgumentError, invalidArgumentFailure } from '../src/invalid-argument';
+import { InvalidArgumentError } from '../src/invalid-argument';
 import { recordOutcome } from '../src/metrics';
 import type { OperationSummary } from '../src/operation-summary';
-import type { AwaitOperationResult, Outcome, RecordedOutcome } from '../src/outcome';
+import type { AwaitOperationResult, Outcome, RecordedOutcome, ResultError } from '../src/outcome';
+import { RpcCode, isRpcCodeName } from '../src/rpc-code';
 import { LRO_OUTCOME, pendingSearchAttributes, pendingSummary } from '../src/search-attributes';
+
+/**
+ * The `patched()` marker of this release's canceller. Runs whose history lacks it were started by 0.1.0 and
+ * finish on `legacy-0.1.ts`.
+ */
+export const RELEASE_0_2_PATCH = 'temporal-gcp-lro-0.2';
 
 /** What continue-as-new carries from one run to the next. */
 export interface CancellerState {
@@ -49,8 +69,11 @@ export interface CancellerState {
   polls: number;
   /** Backoff step within the current phase. */
   attempt: number;
+  /** The cancel request was answered. */
   cancelSent: boolean;
   cancelAccepted: boolean;
+  /** A cancel request was interrupted in flight (the canceller gave up) and may have reached the service. */
+  cancelMaybeSent?: boolean;
   /** The cancel answered NOT_FOUND: send it again once the operation is visible. */
   resendCancel: boolean;
   /** The cancel answered FAILED_PRECONDITION. */
@@ -59,6 +82,10 @@ export interface CancellerState {
   lastNotFound?: string;
   timedOut: boolean;
   lastOperation?: OperationSummary;
+  /** The last error a call answered while Temporal retried it. */
+  lastError?: ResultError;
+  /** Workflows waiting for the outcome (`join`), by workflow ID. */
+  waiters?: string[];
 }
 
 /** Google's answers that fail the workflow (after recording `ERROR`) instead of being retried. */
@@ -68,9 +95,19 @@ export const FATAL_ERROR_TYPES = ['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAU
 const MAX_POLLS_PER_RUN = 500;
 /** Start-to-close time of an activity, per HTTP call it makes. */
 const ACTIVITY_CALL_TIMEOUT_MS = 60_000;
-/** Extra time an activity may keep retrying past the deadline before we call it "no answer". */
-const ACTIVITY_GRACE_MS = 60_000;
+/**
+ * How long an activity may take when its phase's deadline is nearer: the last poll comes at the deadline itself
+ * and still gets an attempt and a retry.
+ */
+const MIN_RETRY_WINDOW_MS = 2_000;
+/** The activities heartbeat during slow calls; a worker that died mid-call is noticed after this. */
+const HEARTBEAT_TIMEOUT_MS = 10_000;
 const NO_ANSWER = Symbol('no answer before the deadline');
+const CANCEL_REQUEST_NOTES: Readonly<Record<CancelRequestSent, string>> = {
+  yes: 'a cancel request was sent',
+  maybe: 'a cancel request may have been sent',
+  no: 'no cancel request was sent',
+};
 
 /** Builds the first run's state. */
 export function initialState(settings: CancellerSettings, now: number): CancellerState {
@@ -89,9 +126,21 @@ export function initialState(settings: CancellerSettings, now: number): Cancelle
   };
 }
 
-/** Turns a validation error into the non-retryable failure users see. */
-export function invalidArgument(err: unknown): never {
-  throw err instanceof InvalidArgumentError ? invalidArgumentFailure(err) : err;
+/**
+ * Validates the input with `validate`; bad input is recorded (`LroOutcome=ERROR`, the memo, the metric) and
+ * fails the workflow with the non-retryable `INVALID_ARGUMENT` failure that names the field.
+ */
+export function validatedOrRecorded(validate: () => CancellerSettings): CancellerSettings {
+  try {
+    return validate();
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) {
+      upsertSearchAttributes([{ key: LRO_OUTCOME, value: 'ERROR' }]);
+      upsertMemo({ summary: `ERROR: INVALID_ARGUMENT: ${err.message}` });
+      recordOutcome(metricMeter, 'ERROR', 0);
+    }
+    throw err;
+  }
 }
 
 /**
@@ -110,8 +159,15 @@ export async function runCanceller(
   let outcome: RecordedOutcome = 'PENDING';
   let pollNow = false;
   let giveUp = false;
+  /** giveUp signals received: a call interrupted by one is the one running when it came. */
+  let giveUps = 0;
   let nextPollAt: number | undefined;
   let pollsThisRun = 0;
+  /** The cancel request in flight, if any: cancelling the canceller waits to learn whether it went out. */
+  let cancelInFlight: Promise<CancelAndGetAnswer> | undefined;
+
+  const cancelRequestSent = (): CancelRequestSent =>
+    state.cancelSent ? 'yes' : state.cancelMaybeSent || cancelInFlight ? 'maybe' : 'no';
 
   setHandler(statusQuery, (): CancellerStatus => {
     const cancelRequested = state.lastOperation?.metadata?.cancelRequested;
@@ -121,9 +177,11 @@ export async function runCanceller(
       phase: outcome === 'PENDING' ? state.phase : 'finished',
       polls: state.polls,
       cancelSent: state.cancelSent,
+      cancelRequestSent: cancelRequestSent(),
       cancelAccepted: state.cancelAccepted,
       ...(cancelRequested === undefined ? {} : { cancelRequested }),
       ...(state.lastOperation ? { lastOperation: state.lastOperation } : {}),
+      ...(state.lastError ? { lastError: state.lastError } : {}),
       ...(nextPollAt === undefined ? {} : { nextPollAt: iso(nextPollAt) }),
       deadline: iso(state.deadline),
       startedAt: iso(state.startedAt),
@@ -135,6 +193,11 @@ export async function runCanceller(
   });
   setHandler(giveUpSignal, () => {
     giveUp = true;
+    giveUps++;
+  });
+  setHandler(joinSignal, (waiter) => {
+    const id = typeof waiter?.workflowId === 'string' ? waiter.workflowId : '';
+    if (id !== '' && !(state.waiters ?? []).includes(id)) state.waiters = [...(state.waiters ?? []), id];
   });
   setHandler(
     extendTimeoutUpdate,
@@ -142,15 +205,7 @@ export async function runCanceller(
       state.deadline += parseDuration('by', by);
       return iso(state.deadline);
     },
-    {
-      validator: (by) => {
-        try {
-          parseDuration('by', by);
-        } catch (err) {
-          invalidArgument(err);
-        }
-      },
-    },
+    { validator: (by) => void parseDuration('by', by) },
   );
 
   const record = (recorded: RecordedOutcome, line: string): void => {
@@ -160,15 +215,39 @@ export async function runCanceller(
     recordOutcome(metricMeter, recorded, state.polls);
   };
 
-  const finish = (final: Outcome, error?: { code: number; status: string; message: string }): AwaitOperationResult => {
+  /** Sends the outcome to every workflow that joined, including any that join while it is being sent. */
+  const notifyWaiters = async (message: Omit<CancellerFinished, 'workflowId'>): Promise<void> => {
+    const notified = new Set<string>();
+    for (;;) {
+      const pending = (state.waiters ?? []).filter((id) => !notified.has(id));
+      if (pending.length === 0) return;
+      await Promise.all(
+        pending.map(async (id) => {
+          notified.add(id);
+          try {
+            await getExternalWorkflowHandle(id).signal(cancellerFinishedSignal, {
+              workflowId: workflowInfo().workflowId,
+              ...message,
+            });
+          } catch {
+            // It ended (or never existed): nobody is waiting there any more.
+          }
+        }),
+      );
+    }
+  };
+
+  const finish = async (final: Outcome, error?: ResultError): Promise<AwaitOperationResult> => {
     const last = state.lastOperation;
     const opError = last && (last.state === 'cancelled' || last.state === 'failed') ? last.error : undefined;
-    const resultError = error ?? opError;
-    record(
-      final,
-      `${ref.url} after ${state.polls} poll(s), cancel ${state.cancelAccepted ? 'accepted' : 'not accepted'}`,
-    );
-    return {
+    const resultError = error ?? opError ?? (final === 'TIMED_OUT' ? state.lastError : undefined);
+    const cancelNote = state.cancelAccepted
+      ? 'accepted'
+      : cancelRequestSent() === 'maybe'
+        ? 'may have been sent'
+        : 'not accepted';
+    record(final, `${ref.url} after ${state.polls} poll(s), cancel ${cancelNote}`);
+    const result: AwaitOperationResult = {
       operation: ref.url,
       service: ref.service,
       apiVersion: ref.apiVersion,
@@ -182,13 +261,27 @@ export async function runCanceller(
       finishedAt: iso(now()),
       timedOut: state.timedOut,
     };
+    await notifyWaiters({ result: settings.mode === 'cancel' ? withoutTimedOut(result) : result });
+    return result;
   };
 
-  /** One activity; `calls` is how many HTTP calls it makes, each allowed a minute. */
-  const attempt = async <T>(call: (activities: Activities) => Promise<T>, calls = 1): Promise<T | typeof NO_ANSWER> => {
+  /**
+   * One activity, retried by Temporal until the phase's deadline. It answers {@link NO_ANSWER} when the retries
+   * run out (the last error is kept in `state.lastError`) or when an operator gives up; `calls` is how many HTTP
+   * calls it makes, each allowed a minute.
+   */
+  const attempt = async <T>(
+    call: (activities: Activities) => Promise<T>,
+    options: { calls: number; sendsCancel?: boolean },
+  ): Promise<T | typeof NO_ANSWER> => {
     const activities = proxyActivities<Activities>({
-      startToCloseTimeout: calls * ACTIVITY_CALL_TIMEOUT_MS,
-      scheduleToCloseTimeout: Math.max(0, state.deadline - now()) + ACTIVITY_GRACE_MS,
+      startToCloseTimeout: options.calls * ACTIVITY_CALL_TIMEOUT_MS,
+      scheduleToCloseTimeout: Math.max(state.deadline - now(), MIN_RETRY_WINDOW_MS),
+      heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+      // A cancel request in flight is waited for, so that the record can say whether it went out.
+      cancellationType: options.sendsCancel
+        ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+        : ActivityCancellationType.TRY_CANCEL,
       retry: {
         initialInterval: '1s',
         backoffCoefficient: 2,
@@ -196,12 +289,49 @@ export async function runCanceller(
         nonRetryableErrorTypes: [...FATAL_ERROR_TYPES, 'OUT_OF_RANGE'],
       },
     });
-    try {
-      return await call(activities);
-    } catch (err) {
-      if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) return NO_ANSWER;
-      throw err;
+    const scope = new CancellationScope();
+    let settled = false;
+    const running = scope.run(() => call(activities));
+    void running.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    if (options.sendsCancel) cancelInFlight = running as unknown as Promise<CancelAndGetAnswer>;
+    // A signal wakes this, not a timer: an operator's giveUp interrupts even a call Temporal is still retrying.
+    // One that came before the call lets it run: the last poll before giving up.
+    const giveUpsBefore = giveUps;
+    await condition(() => settled || giveUps > giveUpsBefore);
+    if (!settled) {
+      scope.cancel();
+      running.catch(() => undefined);
+      if (options.sendsCancel) state.cancelMaybeSent = true;
+      cancelInFlight = undefined;
+      return NO_ANSWER;
     }
+    cancelInFlight = undefined;
+    try {
+      return await running;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure) || !ranOutOfTime(err)) throw err;
+      state.lastError = describeFailure(err.cause);
+      if (options.sendsCancel) {
+        // The heartbeats of a slow attempt say how far it got; otherwise some attempt may have reached the service.
+        const progress = err.cause instanceof TimeoutFailure ? progressOf([err.cause.lastHeartbeatDetails]) : undefined;
+        if (progress?.cancel) applyCancelAnswer(progress.cancel);
+        else state.cancelMaybeSent = progress?.cancelRequestSent !== 'no';
+      }
+      return NO_ANSWER;
+    }
+  };
+
+  /** Takes in the cancel's answer; says what to do when it is final (UNIMPLEMENTED). */
+  const applyCancelAnswer = (cancel: CancelAnswer): void => {
+    state.cancelSent = true;
+    if (cancel.result === 'accepted') state.cancelAccepted = true;
+    // Sent again once the operation is visible, but only if it never was: a service whose cancel answers
+    // NOT_FOUND for an operation GET can see would otherwise be asked again and again.
+    else if (cancel.result === 'NOT_FOUND') state.resendCancel = state.lastOperation === undefined;
+    else if (cancel.result === 'FAILED_PRECONDITION') state.notCancellable = true;
   };
 
   const loop = async (): Promise<AwaitOperationResult> => {
@@ -209,26 +339,37 @@ export async function runCanceller(
       let got: GetAnswer | typeof NO_ANSWER | undefined;
       /** The service asked to wait this long before the next GET. */
       let retryDelayMs = 0;
+      const deadlineWhenCalled = state.deadline;
       if (state.phase === 'cancelling' && !state.cancelSent) {
-        const answer: CancelAndGetAnswer | typeof NO_ANSWER = await attempt((a) => a.cancelAndGet(refInput), 2);
-        if (answer === NO_ANSWER) return finish('TIMED_OUT');
-        const { cancel } = answer;
-        state.cancelSent = true;
-        if (cancel.result === 'accepted') state.cancelAccepted = true;
-        else if (cancel.result === 'UNIMPLEMENTED') return finish('UNIMPLEMENTED', answerError(12, cancel));
-        // Sent again once the operation is visible, but only if it never was: a service whose cancel answers
-        // NOT_FOUND for an operation GET can see would otherwise be asked again and again.
-        else if (cancel.result === 'NOT_FOUND') state.resendCancel = state.lastOperation === undefined;
-        else state.notCancellable = true;
-        got = answer.get;
-        retryDelayMs = answer.getFailed?.retryDelayMs ?? 0;
+        const answer = await attempt((a) => a.cancelAndGet(refInput), { calls: 2, sendsCancel: true });
+        if (answer === NO_ANSWER) {
+          got = NO_ANSWER;
+        } else {
+          const { cancel } = answer;
+          applyCancelAnswer(cancel);
+          if (cancel.result === 'UNIMPLEMENTED') return finish('UNIMPLEMENTED', answerError(12, cancel));
+          got = answer.get;
+          if (answer.getFailed) {
+            const { code, message, retryDelayMs: delay } = answer.getFailed;
+            state.lastError = {
+              code: isRpcCodeName(code) ? RpcCode[code] : RpcCode.UNKNOWN,
+              status: code,
+              message: message ?? code,
+            };
+            retryDelayMs = delay ?? 0;
+          }
+        }
       } else {
-        got = await attempt((a) => a.getOperation(refInput));
+        got = await attempt((a) => a.getOperation(refInput), { calls: 1 });
       }
+
+      // The retries ran out at the old deadline, but an operator moved it: try again.
+      if (got === NO_ANSWER && !giveUp && state.deadline > deadlineWhenCalled) continue;
 
       if (got !== NO_ANSWER && got !== undefined) {
         state.polls++;
         pollsThisRun++;
+        delete state.lastError;
         if (!got.found) {
           state.notFoundSince ??= now();
           state.lastNotFound = got.message;
@@ -239,7 +380,13 @@ export async function runCanceller(
           delete state.notFoundSince;
           state.lastOperation = got.operation;
           if (got.operation.done) return finish(outcomeOf(got.operation));
-          if (state.notCancellable) return finish('NOT_CANCELLABLE');
+          // FAILED_PRECONDITION on a cancel also means "a cancel is already under way" (ours, or someone's).
+          if (state.notCancellable) {
+            if (got.operation.metadata?.cancelRequested !== true && !state.cancelAccepted) {
+              return finish('NOT_CANCELLABLE');
+            }
+            state.notCancellable = false;
+          }
           if (state.resendCancel) {
             state.resendCancel = false;
             state.cancelSent = false;
@@ -282,8 +429,9 @@ export async function runCanceller(
     }
   };
 
-  // startCancel/startAwait record these with the start; a start from the Web UI or a parent does not.
-  if (!carried && workflowInfo().typedSearchAttributes.get(LRO_OUTCOME) === undefined) {
+  // startCancel/startAwait record these with the start, and a run continued as new inherits them; a start from
+  // the Web UI or a parent does not, and a run continued from a 0.1.0 run inherits the ERROR it wrongly recorded.
+  if (workflowInfo().typedSearchAttributes.get(LRO_OUTCOME) !== 'PENDING') {
     upsertSearchAttributes(pendingSearchAttributes(ref));
     upsertMemo({ summary: pendingSummary(settings.mode === 'await' ? 'awaiting' : 'cancelling', ref) });
   }
@@ -291,9 +439,14 @@ export async function runCanceller(
   try {
     return await loop();
   } catch (err) {
+    // Continuing as new is how a long wait goes on, not an outcome: the next run records it.
+    if (err instanceof ContinueAsNew) throw err;
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {
-        record('ABANDONED', `${ref.url}: the canceller was cancelled after ${state.polls} poll(s)`);
+        const sent = await settleCancelInFlight();
+        const note = CANCEL_REQUEST_NOTES[sent];
+        record('ABANDONED', `${ref.url}: the canceller was cancelled after ${state.polls} poll(s); ${note}`);
+        await notifyWaiters({ failure: { type: 'ABANDONED', message: `the canceller was cancelled; ${note}` } });
       });
       throw err;
     }
@@ -301,6 +454,7 @@ export async function runCanceller(
     const type = cause instanceof ApplicationFailure ? (cause.type ?? 'UNKNOWN') : 'UNKNOWN';
     const message = cause instanceof Error ? cause.message : String(cause);
     record('ERROR', `${ref.url}: ${type}: ${message}`);
+    await CancellationScope.nonCancellable(() => notifyWaiters({ failure: { type, message } }));
     if (cause instanceof ApplicationFailure && FATAL_ERROR_TYPES.includes(type)) {
       throw ApplicationFailure.create({
         type,
@@ -312,6 +466,53 @@ export async function runCanceller(
     }
     throw err;
   }
+
+  /** Waits for a cancel request in flight to end, and says whether it went out. */
+  async function settleCancelInFlight(): Promise<CancelRequestSent> {
+    const inFlight = cancelInFlight;
+    if (!inFlight) return cancelRequestSent();
+    try {
+      applyCancelAnswer((await inFlight).cancel);
+      return 'yes';
+    } catch (err) {
+      // The activity says what it knows; without a word (cancelled between two attempts, timed out), an earlier
+      // attempt may have reached the service.
+      const progress =
+        err instanceof ActivityFailure && err.cause instanceof CancelledFailure
+          ? progressOf(err.cause.details)
+          : undefined;
+      if (progress?.cancel) applyCancelAnswer(progress.cancel);
+      return progress?.cancelRequestSent ?? 'maybe';
+    } finally {
+      cancelInFlight = undefined;
+    }
+  }
+}
+
+/** The {@link CancelProgress} in an activity's heartbeat or cancellation details, if that is what they hold. */
+function progressOf(details: readonly unknown[]): CancelProgress | undefined {
+  const first = details[0] as Partial<CancelProgress> | undefined;
+  const sent = first?.cancelRequestSent;
+  return sent === 'yes' || sent === 'no' || sent === 'maybe' ? (first as CancelProgress) : undefined;
+}
+
+/** Temporal stopped retrying because time ran out, or attempts did: for us, the service did not answer in time. */
+function ranOutOfTime(err: ActivityFailure): boolean {
+  return (
+    err.cause instanceof TimeoutFailure || err.retryState === 'TIMEOUT' || err.retryState === 'MAXIMUM_ATTEMPTS_REACHED'
+  );
+}
+
+function describeFailure(cause: Error | undefined): ResultError {
+  const failure = cause instanceof TimeoutFailure && cause.cause ? cause.cause : cause;
+  if (failure instanceof ApplicationFailure && failure.type && isRpcCodeName(failure.type)) {
+    return { code: RpcCode[failure.type], status: failure.type, message: failure.message };
+  }
+  const message =
+    failure instanceof TimeoutFailure
+      ? `no answer (${failure.timeoutType} timeout)`
+      : (failure?.message ?? 'no answer');
+  return { code: RpcCode.DEADLINE_EXCEEDED, status: 'DEADLINE_EXCEEDED', message };
 }
 
 function outcomeOf(operation: OperationSummary): Outcome {
@@ -325,8 +526,14 @@ function outcomeOf(operation: OperationSummary): Outcome {
   }
 }
 
-function answerError(code: number, answer: { result: string; message: string }) {
+function answerError(code: number, answer: { result: string; message: string }): ResultError {
   return { code, status: answer.result, message: answer.message };
+}
+
+/** The result `cancelOperation` returns: an await's, without `timedOut`. */
+export function withoutTimedOut(result: AwaitOperationResult): Omit<AwaitOperationResult, 'timedOut'> {
+  const { timedOut: _timedOut, ...rest } = result;
+  return rest;
 }
 
 function iso(ms: number): string {

@@ -5,13 +5,24 @@
 export { cancelOperation } from './cancel-operation';
 export { awaitOperation } from './await-operation';
 export type { CancellerState } from './canceller';
+export { executeAwaitOperation, executeCancelOperation, type CancellerChildOptions } from './execute-canceller';
 export { awaitWorkflowId, cancelWorkflowId } from '../src/workflow-id';
 export {
+  cancellerFinishedSignal,
   extendTimeoutUpdate,
   giveUpSignal,
+  joinSignal,
   pollNowSignal,
   statusQuery,
+  type CancellerFinished,
   type CancellerStatus,
+  type CancellerWaiter,
 } from '../src/canceller-api';
 export type { AwaitOperationInput, CancelOperationInput, PollOptions } from '../src/canceller-input';
-export type { AwaitOperationResult, CancelOperationResult, Outcome, RecordedOutcome } from '../src/outcome';
+export type {
+  AwaitOperationResult,
+  CancelOperationResult,
+  Outcome,
+  RecordedOutcome,
+  ResultError,
+} from '../src/outcome';

@@ -106,13 +106,20 @@ export interface FaultOptions {
    * @default undefined (never)
    */
   tokenFailUntil?: number;
+  /**
+   * Epoch milliseconds until which every operations-route request (cancel, get, list) answers 503
+   * `UNAVAILABLE`: a Google outage. Such a request never reaches the operation.
+   * @default undefined (never)
+   */
+  operationsFailUntil?: number;
 }
 
 /**
  * The name recorded in {@link RecordedRequest.fault} for each injected fault: one of {@link FaultOptions}'s random
  * faults, or `'scripted'` for an answer queued with {@link GoogleEmulator.failNext}.
  */
-export type FaultName = 'unavailable' | 'rate-limit' | 'reset' | 'stall' | 'malformed-json' | 'html' | 'scripted';
+export type FaultName =
+  'unavailable' | 'rate-limit' | 'reset' | 'stall' | 'malformed-json' | 'html' | 'scripted' | 'outage';
 
 /** Which requests a {@link GoogleEmulator.failNext} answer applies to; every given field must match. */
 export interface ScriptedFailureFilter {
@@ -122,8 +129,8 @@ export interface ScriptedFailureFilter {
   name?: string;
 }
 
-/** The error a {@link GoogleEmulator.failNext} answer carries. */
-export interface ScriptedFailure {
+/** A Google error envelope as a {@link GoogleEmulator.failNext} answer. */
+export interface ScriptedError {
   /** The google.rpc code: the envelope's `status`, and the HTTP status from `HTTP_STATUS_BY_RPC_CODE`. Not `OK`. */
   code: RpcCodeName;
   /** The envelope's `message`. @default a message Google would send for `code` */
@@ -139,7 +146,34 @@ export interface ScriptedFailure {
   times?: number;
 }
 
-type RandomFaultName = Exclude<FaultName, 'scripted'>;
+/** The connection is reset without an answer. */
+export interface ScriptedReset {
+  reset: true;
+  /** @default 1 */
+  times?: number;
+}
+
+/** The request takes effect as usual, but its answer is held back this long (past a client's timeout, say). */
+export interface ScriptedStall {
+  stallMs: number;
+  /** @default 1 */
+  times?: number;
+}
+
+/** Any answer at all, e.g. a proxy's `200 {}` or an Operation of another name. */
+export interface ScriptedRawAnswer {
+  /** HTTP status. */
+  status: number;
+  /** The body, sent as is with a JSON content type. */
+  body: string;
+  /** @default 1 */
+  times?: number;
+}
+
+/** What a {@link GoogleEmulator.failNext} answer is: an error envelope, a reset, a stall, or a raw answer. */
+export type ScriptedFailure = ScriptedError | ScriptedReset | ScriptedStall | ScriptedRawAnswer;
+
+type RandomFaultName = Exclude<FaultName, 'scripted' | 'outage'>;
 
 /** Where an emulated operation stands. */
 export type OperationState =
@@ -556,23 +590,42 @@ export class GoogleEmulator {
    * ```
    */
   failNext(filter: ScriptedFailureFilter, answer: ScriptedFailure): void {
-    if (!isRpcCodeName(answer.code) || answer.code === 'OK') {
-      throw new RangeError(`code must be a google.rpc code name other than OK, got '${String(answer.code)}'`);
-    }
     if (filter.route !== undefined && filter.route !== 'cancel' && filter.route !== 'get') {
       throw new RangeError(`route must be 'cancel' or 'get', got '${String(filter.route)}'`);
     }
-    if (answer.retryDelay !== undefined && !DURATION_PATTERN.test(answer.retryDelay)) {
-      throw new RangeError(`retryDelay must be a protobuf duration such as '1s' or '0.5s', got '${answer.retryDelay}'`);
-    }
-    if (answer.retryAfter !== undefined && !HEADER_VALUE_PATTERN.test(answer.retryAfter)) {
-      throw new RangeError(`retryAfter must be a header value such as '3', got '${answer.retryAfter}'`);
+    if ('code' in answer) {
+      if (!isRpcCodeName(answer.code) || answer.code === 'OK') {
+        throw new RangeError(`code must be a google.rpc code name other than OK, got '${String(answer.code)}'`);
+      }
+      if (answer.retryDelay !== undefined && !DURATION_PATTERN.test(answer.retryDelay)) {
+        throw new RangeError(
+          `retryDelay must be a protobuf duration such as '1s' or '0.5s', got '${answer.retryDelay}'`,
+        );
+      }
+      if (answer.retryAfter !== undefined && !HEADER_VALUE_PATTERN.test(answer.retryAfter)) {
+        throw new RangeError(`retryAfter must be a header value such as '3', got '${answer.retryAfter}'`);
+      }
+    } else if ('stallMs' in answer) {
+      if (!(Number.isFinite(answer.stallMs) && answer.stallMs >= 0)) {
+        throw new RangeError(`stallMs must be >= 0, got ${answer.stallMs}`);
+      }
+    } else if ('status' in answer) {
+      if (!(Number.isInteger(answer.status) && answer.status >= 100 && answer.status <= 599)) {
+        throw new RangeError(`status must be an HTTP status, got ${answer.status}`);
+      }
+    } else if (answer.reset !== true) {
+      throw new RangeError('answer must have a code, reset: true, stallMs, or a status and body');
     }
     const times = answer.times ?? 1;
     if (!(Number.isInteger(times) && times >= 1)) {
       throw new RangeError(`times must be a positive integer, got ${times}`);
     }
     this.pendingFailures.push({ filter: { ...filter }, failure: { ...answer }, left: times });
+  }
+
+  /** Drop every {@link GoogleEmulator.failNext} answer not used yet. */
+  clearScriptedFailures(): void {
+    this.pendingFailures.length = 0;
   }
 
   /** Every access token issued so far, oldest first, including revoked and expired ones. */
@@ -697,10 +750,21 @@ export class GoogleEmulator {
       case 'cancel':
       case 'get':
       case 'list': {
+        if (this.faults.operationsFailUntil !== undefined && at < this.faults.operationsFailUntil) {
+          record.fault = 'outage';
+          this.respond(res, record, envelope('UNAVAILABLE', 'The service is currently unavailable.'), 0);
+          return;
+        }
         const scripted = record.authorized ? this.takeScriptedFailure(match) : undefined;
         if (scripted) {
           record.fault = 'scripted';
-          this.respond(res, record, scripted, this.faults.latencyMs ?? 0);
+          const latency = this.faults.latencyMs ?? 0;
+          if ('stallMs' in scripted) {
+            const answer = this.answerOperations(match, method, body, new URLSearchParams(query));
+            this.respond(res, record, answer, latency + scripted.stallMs);
+          } else {
+            this.respond(res, record, scripted, latency);
+          }
           return;
         }
         const fault = this.pickFault();
@@ -755,7 +819,7 @@ export class GoogleEmulator {
   }
 
   /** The answer of the oldest {@link GoogleEmulator.failNext} entry matching this request, consuming one use. */
-  private takeScriptedFailure(match: RouteMatch): Answer | undefined {
+  private takeScriptedFailure(match: RouteMatch): Answer | { stallMs: number } | undefined {
     if (match.route !== 'cancel' && match.route !== 'get') return undefined;
     const index = this.pendingFailures.findIndex(
       ({ filter }) =>
@@ -766,7 +830,13 @@ export class GoogleEmulator {
     if (!pending) return undefined;
     pending.left -= 1;
     if (pending.left === 0) this.pendingFailures.splice(index, 1);
-    const { code, message, retryDelay, retryAfter } = pending.failure;
+    const scripted = pending.failure;
+    if ('stallMs' in scripted) return { stallMs: scripted.stallMs };
+    if ('reset' in scripted) return { kind: 'reset' };
+    if ('status' in scripted) {
+      return { kind: 'reply', status: scripted.status, headers: { 'content-type': JSON_TYPE }, body: scripted.body };
+    }
+    const { code, message, retryDelay, retryAfter } = scripted;
     const details =
       retryDelay === undefined ? [] : [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }];
     const answer = envelope(code, message ?? defaultMessage(code, match.name ?? ''), details);
@@ -1317,8 +1387,11 @@ function validateFaults(faults: FaultOptions): void {
   if (faults.retryDelay !== undefined && !DURATION_PATTERN.test(faults.retryDelay)) {
     throw new RangeError(`retryDelay must be a protobuf duration such as '1s' or '0.5s', got '${faults.retryDelay}'`);
   }
-  if (faults.tokenFailUntil !== undefined && !Number.isFinite(faults.tokenFailUntil)) {
-    throw new RangeError(`tokenFailUntil must be epoch milliseconds, got ${faults.tokenFailUntil}`);
+  for (const key of ['tokenFailUntil', 'operationsFailUntil'] as const) {
+    const until = faults[key];
+    if (until !== undefined && !Number.isFinite(until)) {
+      throw new RangeError(`${key} must be epoch milliseconds, got ${until}`);
+    }
   }
 }
 

@@ -3,6 +3,7 @@
  * the emulator through google-auth-library's real metadata-server flow and undici.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { IllegalStateError, type LogLevel } from '@temporalio/common';
 import {
@@ -15,16 +16,32 @@ import {
 import type { ActivityDeps } from '../../activities';
 import { googleAuthorizer } from '../../src/google-auth';
 import { createDispatcher } from '../../src/http-dispatcher';
+import { POLLS_BUCKETS, POLLS_METRIC } from '../../src/metrics';
 import { parseAllowedHosts } from '../../src/operation-ref';
 import { GoogleEmulator, type EmulatorOptions } from '../../src/testing/emulator';
 import { startDevServer, startTimeSkippingServer, type DevServerOptions } from '../../src/testing/temporal-servers';
 import { createCancellerWorker } from '../../src/worker';
+import { ROOT } from './build';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** Bundles the workflows once per test file (bundling takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('./test-workflows'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('./test-workflows'),
+    logger: quietLogger,
+    // The examples import the package by name, as users' workflows do.
+    webpackConfigHook: (config) => ({
+      ...config,
+      resolve: {
+        ...config.resolve,
+        alias: {
+          ...(config.resolve?.alias as Record<string, string>),
+          'temporal-gcp-lro/workflows$': join(ROOT, 'workflows', 'index.ts'),
+        },
+      },
+    }),
+  });
   return bundle;
 }
 
@@ -61,6 +78,8 @@ export interface Stack {
 
 export interface StackOptions {
   server?: 'dev' | 'time-skipping';
+  /** Serve the runtime's Prometheus metrics on this `host:port` (the first stack of a test file decides). */
+  metricsBind?: string;
   devServer?: DevServerOptions;
   emulator?: EmulatorOptions;
   allowedHosts?: string;
@@ -68,7 +87,7 @@ export interface StackOptions {
 
 /** Starts a server, the emulator and a running worker on a fresh task queue. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  quietRuntime();
+  quietRuntime(options.metricsBind);
   const [env, emulator, workflows] = await Promise.all([
     options.server === 'time-skipping' ? startTimeSkippingServer() : startDevServer(options.devServer),
     GoogleEmulator.start(options.emulator),
@@ -106,10 +125,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
  * output; tests assert on outcomes instead. `TEST_LOG_LEVEL=INFO` (or TRACE…) brings the logs back. A test
  * file that installed its own runtime keeps it.
  */
-export function quietRuntime(): void {
+export function quietRuntime(metricsBind?: string): void {
   const level = (process.env['TEST_LOG_LEVEL'] ?? 'ERROR') as LogLevel;
   try {
-    Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
+    Runtime.install({
+      logger: new DefaultLogger(level),
+      shutdownSignals: [],
+      ...(metricsBind
+        ? {
+            telemetryOptions: {
+              metrics: {
+                prometheus: {
+                  bindAddress: metricsBind,
+                  histogramBucketOverrides: { [POLLS_METRIC]: [...POLLS_BUCKETS] },
+                },
+              },
+            },
+          }
+        : {}),
+    });
   } catch (err) {
     if (!(err instanceof IllegalStateError)) throw err;
   }
@@ -123,3 +157,14 @@ const quietLogger = {
   warn: () => undefined,
   error: (message: string) => console.error(message),
 };
+
+/** The value of each sample of `metric` in a Prometheus text exposition, by its label set (`{a="1",b="2"}`). */
+export async function scrapeMetric(metricsBind: string, metric: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://${metricsBind}/metrics`)).text();
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (match && match[1] === metric) samples.set(match[2] ?? '{}', Number(match[3]));
+  }
+  return samples;
+}

@@ -1,4 +1,7 @@
-/** The package's workflows plus a parent that runs `cancelOperation` as a child, as users' parents do. */
+/**
+ * The package's workflows plus parents that run `cancelOperation` as a child, as users' parents do: the README's
+ * example, and the hand-wired `executeChild` of release 0.1.0 (its recorded histories still replay).
+ */
 import { executeChild, ParentClosePolicy } from '@temporalio/workflow';
 import type { CancelOperationInput } from '../../src/canceller-input';
 import type { CancelOperationResult } from '../../src/outcome';
@@ -14,3 +17,5 @@ export async function parentCancels(input: CancelOperationInput): Promise<Cancel
     parentClosePolicy: ParentClosePolicy.ABANDON,
   });
 }
+
+export { teardown } from '../../examples/parent-workflow';

@@ -9,6 +9,7 @@ import {
   validateAwaitInput,
   validateCancelInput,
 } from '../../src/canceller-input';
+import { ApplicationFailure } from '@temporalio/common';
 import { InvalidArgumentError } from '../../src/invalid-argument';
 import { parseOperationRef } from '../../src/operation-ref';
 
@@ -34,6 +35,9 @@ function expectRefused(validate: Validate, input: unknown, field: string, rule: 
     thrown = err;
   }
   expect(thrown).toBeInstanceOf(InvalidArgumentError);
+  // An ApplicationFailure: it fails a workflow (not its task) wherever it is thrown.
+  expect(thrown).toBeInstanceOf(ApplicationFailure);
+  expect(thrown).toMatchObject({ type: 'INVALID_ARGUMENT', nonRetryable: true, details: [{ field }] });
   expect((thrown as InvalidArgumentError).field).toBe(field);
   expect((thrown as InvalidArgumentError).message).toMatch(rule);
 }

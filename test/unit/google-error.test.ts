@@ -4,7 +4,10 @@
  */
 import {
   boundMessage,
+  boundRetryDelay,
   MAX_MESSAGE_LENGTH,
+  MAX_RETRY_DELAY_MS,
+  MIN_RETRY_DELAY_MS,
   parseErrorResponse,
   parseProtoDuration,
   parseRetryAfter,
@@ -224,5 +227,35 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(undefined, NOW_MS)).toBeUndefined();
     expect(parseRetryAfter('', NOW_MS)).toBeUndefined();
     expect(parseRetryAfter('soon', NOW_MS)).toBeUndefined();
+  });
+});
+
+describe('one bounded policy for retry hints', () => {
+  it.each([
+    ['0s', 1_000],
+    ['0.5s', 1_000],
+    ['1.5s', 1_500],
+    ['53s', 53_000],
+    ['299s', 299_000],
+    ['3600s', 300_000],
+  ])('RetryInfo %s is a wait of %d ms', (retryDelay, ms) => {
+    const body = envelope(429, 'RESOURCE_EXHAUSTED', 'quota', [{ '@type': RETRY_INFO, retryDelay }]);
+    expect(parseErrorResponse(429, body, undefined, NOW_MS).retryDelayMs).toBe(ms);
+  });
+
+  it.each([
+    ['0', 1_000],
+    ['7', 7_000],
+    ['86400', 300_000],
+  ])('Retry-After %s is a wait of %d ms', (header, ms) => {
+    expect(parseErrorResponse(503, PROXY_EMPTY, header, NOW_MS).retryDelayMs).toBe(ms);
+  });
+
+  it('holds any number between the floor and the ceiling', () => {
+    expect(MIN_RETRY_DELAY_MS).toBe(1_000);
+    expect(MAX_RETRY_DELAY_MS).toBe(300_000);
+    expect(boundRetryDelay(-5)).toBe(MIN_RETRY_DELAY_MS);
+    expect(boundRetryDelay(2_500)).toBe(2_500);
+    expect(boundRetryDelay(Number.MAX_SAFE_INTEGER)).toBe(MAX_RETRY_DELAY_MS);
   });
 });

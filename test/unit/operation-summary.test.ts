@@ -5,6 +5,7 @@
 import {
   MAX_FIELD_LENGTH,
   MAX_METADATA_FIELDS,
+  namesSameOperation,
   summarizeOperation,
   type OperationSummary,
 } from '../../src/operation-summary';
@@ -259,5 +260,29 @@ describe('summarizeOperation: size', () => {
     const fields = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`${'\u0002'.repeat(60)}${i}`, hostile]));
     const op = { name: hostile, metadata: { '@type': hostile, ...fields }, done: true, response: { '@type': hostile } };
     expect(jsonBytes(summarizeOperation(op))).toBeLessThan(SIXTY_FOUR_KIB);
+  });
+});
+
+describe('namesSameOperation: an answer names the operation asked for', () => {
+  it.each([
+    ['projects/p/locations/l/operations/o', 'projects/p/locations/l/operations/o'],
+    ['projects/my-project/locations/l/operations/o', 'projects/123456789012/locations/l/operations/o'],
+    ['projects/123456789012/locations/l/operations/o', 'projects/my-project/locations/l/operations/o'],
+    ['operations/ingest/jobs/j', 'operations/ingest/jobs/j'],
+    ['stream-ops.x', 'stream-ops.x'],
+  ])('%s ~ %s', (asked, answered) => {
+    expect(namesSameOperation(asked, answered)).toBe(true);
+  });
+
+  it.each([
+    ['projects/p/locations/l/operations/o', ''],
+    ['projects/p/locations/l/operations/o', 'projects/p/locations/l/operations/other'],
+    ['projects/p/locations/l/operations/o', 'projects/q/locations/l/operations/o'],
+    ['projects/p/locations/l/operations/o', 'projects/p/locations/m/operations/o'],
+    ['projects/p/locations/l/operations/o', 'projects/p/locations/l/operations/o/extra'],
+    ['projects/p/locations/123/operations/o', 'projects/p/locations/456/operations/o'],
+    ['operations/1', 'operations/2'],
+  ])('%s !~ %s', (asked, answered) => {
+    expect(namesSameOperation(asked, answered)).toBe(false);
   });
 });

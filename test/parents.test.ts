@@ -1,0 +1,126 @@
+/**
+ * Parents join one canceller: the README's parent example (`examples/parent-workflow.ts`, run as is), started
+ * twice at once and once more after a simulated parent retry, for an operation whose canceller the CLI started
+ * first: one cancel request, and every parent gets the outcome.
+ */
+import { PassThrough } from 'node:stream';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { runCli } from '../src/cli';
+import { cancelWorkflowId } from '../src/workflow-id';
+import { startStack, unique, type Stack } from './support/harness';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+function operation(afterCancelMs: number, onCancel?: 'permission-denied'): { name: string; url: string } {
+  const name = `projects/p/locations/us-central1/operations/${unique()}`;
+  stack.emulator.addOperation({
+    name,
+    apiVersion: 'v1',
+    afterCancel: { to: { kind: 'cancelled' }, afterMs: afterCancelMs },
+    ...(onCancel ? { onCancel } : {}),
+  });
+  return { name, url: `https://alloydb.googleapis.com/v1/${name}` };
+}
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
+  const env = { ...process.env, TEMPORAL_ADDRESS: stack.env.connection.options.address };
+  const code = await runCli(args, { stdout, stderr, env });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+function startParent(workflowId: string, url: string): Promise<WorkflowHandle> {
+  return stack.env.client.workflow.start('teardown', { args: [url], taskQueue: stack.taskQueue, workflowId });
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The parent's current run has asked the canceller to tell it the outcome. */
+async function hasJoined(handle: WorkflowHandle): Promise<boolean> {
+  const events = (await stack.env.client.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? [];
+  return events.some((e) => e.externalWorkflowExecutionSignaledEventAttributes);
+}
+
+test('parents started twice at once and once more after a retry all get the one canceller the CLI started', async () => {
+  const op = operation(6_000);
+  const started = await cli(['cancel', op.url, '--task-queue', stack.taskQueue, '--poll-interval', '200ms']);
+  expect(started).toMatchObject({ code: 0, stderr: '' });
+  expect(started.stdout.trim()).toBe(cancelWorkflowId(op.url));
+
+  const [first, second, retried] = await Promise.all(
+    [unique('parent'), unique('parent'), unique('parent')].map((id) => startParent(id, op.url)),
+  );
+  // The third parent fails over (a crash, a reset) after joining, and its retry runs the same code again.
+  await until(() => hasJoined(retried as WorkflowHandle));
+  await (retried as WorkflowHandle).terminate('simulated parent failure');
+  const retry = await startParent((retried as WorkflowHandle).workflowId, op.url);
+
+  const outcomes = await Promise.all([first, second, retry].map((handle) => (handle as WorkflowHandle).result()));
+  expect(outcomes).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
+  expect(stack.emulator.count({ route: 'cancel', name: op.name })).toBe(1);
+  const canceller = await stack.env.client.workflow.getHandle(cancelWorkflowId(op.url)).describe();
+  expect(canceller.status.name).toBe('COMPLETED');
+});
+
+test('a parent alone starts the canceller as its child', async () => {
+  const op = operation(0);
+  const parent = await startParent(unique('parent'), op.url);
+  expect(await parent.result()).toBe('CANCELLED');
+  const canceller = await stack.env.client.workflow.getHandle(cancelWorkflowId(op.url)).describe();
+  expect(canceller.raw.workflowExecutionInfo?.parentExecution?.workflowId).toBe(parent.workflowId);
+  expect(stack.emulator.count({ route: 'cancel', name: op.name })).toBe(1);
+});
+
+test("a joined canceller's failure reaches every parent with its type", async () => {
+  const op = operation(0, 'permission-denied');
+  const [owner, joiner] = await Promise.all([
+    startParent(unique('parent'), op.url),
+    startParent(unique('parent'), op.url),
+  ]);
+  for (const parent of [owner, joiner]) {
+    const err = await parent.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(ApplicationFailure);
+    expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe('PERMISSION_DENIED');
+  }
+  expect(stack.emulator.count({ route: 'cancel', name: op.name })).toBe(1);
+});
+
+test('bad input fails the parent workflow (not its task) with INVALID_ARGUMENT, before anything is sent', async () => {
+  const before = stack.emulator.requests.length;
+  const parent = await startParent(unique('parent'), 'https://alloydb.googleapis.com/v1/projects/p/../x');
+  const err = await parent.result().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'INVALID_ARGUMENT', nonRetryable: true });
+  expect(stack.emulator.requests.length).toBe(before);
+});
+
+test('cancelWorkflowId on bad input in a hand-written parent fails that workflow, not its task', async () => {
+  const parent = await stack.env.client.workflow.start('parentCancels', {
+    args: [{ operation: 'https://alloydb.googleapis.com/v1/projects/p/%2e%2e/operations/o' }],
+    taskQueue: stack.taskQueue,
+    workflowId: unique('parent'),
+  });
+  const err = await parent.result().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'INVALID_ARGUMENT', nonRetryable: true });
+});
