@@ -1,5 +1,5 @@
-# The canceller worker, built from this repository: `node dist/src/worker-main.js`. The same image runs the
-# CLI (`node dist/src/cli.js ...`), e.g. the Google emulator in docker-compose.yml's demo profile.
+# The canceller worker, built from this repository: `node dist/src/temporal/worker-main.js`. The same image runs the
+# CLI (`node dist/src/cli/main.js ...`), e.g. the Google emulator in docker-compose.yml's demo profile.
 #
 #   docker build -t temporal-gcp-lro .
 #   docker run --rm -e TEMPORAL_ADDRESS=host:7233 temporal-gcp-lro
@@ -28,4 +28,4 @@ COPY --from=build /app/dist ./dist
 USER node
 # LRO_METRICS_BIND=0.0.0.0:9464 serves Prometheus metrics here.
 EXPOSE 9464
-CMD ["node", "dist/src/worker-main.js"]
+CMD ["node", "dist/src/temporal/worker-main.js"]

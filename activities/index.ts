@@ -10,11 +10,11 @@ import type {
   CancelProgress,
   CancelRequestSent,
   GetAnswer,
-} from '../src/call-answers';
-import { countGoogleApiError } from '../src/metrics';
-import type { OperationRefInput } from '../src/operation-ref';
-import { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from '../src/operations-client';
-import { isRetryable } from '../src/rpc-code';
+} from '../src/domain/call-answers';
+import { countGoogleApiError } from '../src/domain/metrics';
+import type { OperationRefInput } from '../src/domain/operation-ref';
+import { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from '../src/google/operations-client';
+import { isRetryable } from '../src/domain/rpc-code';
 
 /** What the activities need: credentials, the shared dispatcher, the host allowlist, a clock. */
 export type ActivityDeps = OperationsClientOptions;

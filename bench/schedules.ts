@@ -3,7 +3,7 @@
  * operation whose cancellation takes a given time. Pure: the package's own `pollDelay` computes every delay.
  */
 import { seededRandom } from '../src/testing/seeded-random';
-import { DEFAULT_POLL_SCHEDULE, POLL_SCHEDULES, pollDelay, type PollSchedule } from '../src/backoff';
+import { DEFAULT_POLL_SCHEDULE, POLL_SCHEDULES, pollDelay, type PollSchedule } from '../src/domain/backoff';
 
 /** A schedule as a client runs it. */
 export interface SimulatedSchedule {

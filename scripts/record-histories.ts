@@ -20,12 +20,12 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery } from '../src/canceller-api';
-import type { AwaitOperationInput, CancelOperationInput, PollOptions } from '../src/canceller-input';
-import { startAwait, startCancel } from '../src/client';
-import { googleAuthorizer } from '../src/google-auth';
-import { createDispatcher } from '../src/http-dispatcher';
-import { parseAllowedHosts } from '../src/operation-ref';
+import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery } from '../src/domain/canceller-api';
+import type { AwaitOperationInput, CancelOperationInput, PollOptions } from '../src/domain/canceller-input';
+import { startAwait, startCancel } from '../src/temporal/client';
+import { googleAuthorizer } from '../src/google/google-auth';
+import { createDispatcher } from '../src/google/http-dispatcher';
+import { parseAllowedHosts } from '../src/domain/operation-ref';
 import { GoogleEmulator, type ScriptedFailure, type ScriptedOperation } from '../src/testing/emulator';
 import { startDevServer } from '../src/testing/temporal-servers';
 

@@ -6,8 +6,8 @@
  * from `temporal-gcp-lro/workflows`; the emulator and test servers from `temporal-gcp-lro/testing`.
  */
 export { createActivities, type Activities, type ActivityDeps } from '../activities';
-export { activityDepsFromEnv, EMULATOR_HOST_ENV } from './activity-deps';
-export type { CancelAnswer, CancelRequestSent, GetAnswer } from './call-answers';
+export { activityDepsFromEnv, EMULATOR_HOST_ENV } from './google/activity-deps';
+export type { CancelAnswer, CancelRequestSent, GetAnswer } from './domain/call-answers';
 export {
   cancellerFinishedSignal,
   extendTimeoutUpdate,
@@ -18,7 +18,7 @@ export {
   type CancellerFinished,
   type CancellerStatus,
   type CancellerWaiter,
-} from './canceller-api';
+} from './domain/canceller-api';
 export {
   DEFAULT_NOT_FOUND_GRACE_MS,
   DEFAULT_TIMEOUT_MS,
@@ -28,21 +28,21 @@ export {
   type CancelOperationInput,
   type CancellerSettings,
   type PollOptions,
-} from './canceller-input';
-export { DEFAULT_POLL_SCHEDULE, pollDelay, type PollSchedule } from './backoff';
-export { startAwait, startCancel, type StartOptions } from './client';
-export { EXIT_CODES, ExitError, exitCodeForOutcome } from './exit-codes';
-export { CLOUD_PLATFORM_SCOPE, googleAuthorizer, redactCredentials, type RequestAuthorizer } from './google-auth';
+} from './domain/canceller-input';
+export { DEFAULT_POLL_SCHEDULE, pollDelay, type PollSchedule } from './domain/backoff';
+export { startAwait, startCancel, type StartOptions } from './temporal/client';
+export { EXIT_CODES, ExitError, exitCodeForOutcome } from './domain/exit-codes';
+export { CLOUD_PLATFORM_SCOPE, googleAuthorizer, redactCredentials, type RequestAuthorizer } from './google/google-auth';
 export {
   boundRetryDelay,
   MAX_RETRY_DELAY_MS,
   MIN_RETRY_DELAY_MS,
   parseErrorResponse,
   type GoogleCallError,
-} from './google-error';
-export { createDispatcher, type DispatcherOptions } from './http-dispatcher';
-export { InvalidArgumentError } from './invalid-argument';
-export { GOOGLE_API_ERRORS_METRIC, OUTCOMES_METRIC, POLLS_BUCKETS, POLLS_METRIC } from './metrics';
+} from './domain/google-error';
+export { createDispatcher, type DispatcherOptions } from './google/http-dispatcher';
+export { InvalidArgumentError } from './domain/invalid-argument';
+export { GOOGLE_API_ERRORS_METRIC, OUTCOMES_METRIC, POLLS_BUCKETS, POLLS_METRIC } from './domain/metrics';
 export {
   ALLOWED_HOSTS_ENV,
   assertAllowed,
@@ -53,14 +53,14 @@ export {
   type HostAllowlist,
   type OperationRef,
   type OperationRefInput,
-} from './operation-ref';
-export { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from './operations-client';
+} from './domain/operation-ref';
+export { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from './google/operations-client';
 export {
   summarizeOperation,
   type MetadataSummary,
   type OperationError,
   type OperationSummary,
-} from './operation-summary';
+} from './domain/operation-summary';
 export {
   OUTCOMES,
   type AwaitOperationResult,
@@ -68,24 +68,24 @@ export {
   type Outcome,
   type RecordedOutcome,
   type ResultError,
-} from './outcome';
-export { isRetryable, RETRYABLE_RPC_CODES, RpcCode, rpcCodeFromHttpStatus, type RpcCodeName } from './rpc-code';
-export { ensureSearchAttributes } from './search-attribute-registration';
-export { LRO_OPERATION, LRO_OUTCOME, LRO_SEARCH_ATTRIBUTES, LRO_SERVICE } from './search-attributes';
-export { DEFAULT_TASK_QUEUE } from './task-queue';
+} from './domain/outcome';
+export { isRetryable, RETRYABLE_RPC_CODES, RpcCode, rpcCodeFromHttpStatus, type RpcCodeName } from './domain/rpc-code';
+export { ensureSearchAttributes } from './temporal/search-attribute-registration';
+export { LRO_OPERATION, LRO_OUTCOME, LRO_SEARCH_ATTRIBUTES, LRO_SERVICE } from './domain/search-attributes';
+export { DEFAULT_TASK_QUEUE } from './domain/task-queue';
 export {
   connectToTemporal,
   DEFAULT_CONNECT_TIMEOUT_MS,
   TASK_QUEUE_ENV,
   temporalTargetFromEnv,
   type TemporalTarget,
-} from './temporal-connect';
-export { createCancellerWorker, WORKFLOWS_PATH, type CancellerWorkerOptions } from './worker';
+} from './temporal/temporal-connect';
+export { createCancellerWorker, WORKFLOWS_PATH, type CancellerWorkerOptions } from './temporal/worker';
 export {
   METRICS_BIND_ENV,
   runWorker,
   SKIP_SEARCH_ATTRIBUTE_REGISTRATION_ENV,
   workerMain,
   type RunWorkerOptions,
-} from './worker-main';
-export { awaitWorkflowId, cancelWorkflowId } from './workflow-id';
+} from './temporal/worker-main';
+export { awaitWorkflowId, cancelWorkflowId } from './domain/workflow-id';

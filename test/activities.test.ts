@@ -9,11 +9,11 @@ import { DefaultLogger } from '@temporalio/worker';
 import { GoogleAuth } from 'google-auth-library';
 import type { Dispatcher } from 'undici';
 import { createActivities, type ActivityDeps } from '../activities';
-import type { CancelAndGetAnswer, CancelAnswer, GetAnswer } from '../src/call-answers';
-import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from '../src/google-auth';
-import { createDispatcher } from '../src/http-dispatcher';
-import type { OperationRefInput } from '../src/operation-ref';
-import { parseAllowedHosts } from '../src/operation-ref';
+import type { CancelAndGetAnswer, CancelAnswer, GetAnswer } from '../src/domain/call-answers';
+import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from '../src/google/google-auth';
+import { createDispatcher } from '../src/google/http-dispatcher';
+import type { OperationRefInput } from '../src/domain/operation-ref';
+import { parseAllowedHosts } from '../src/domain/operation-ref';
 import { GoogleEmulator, type RecordedRequest, type ScriptedOperation } from '../src/testing/emulator';
 import { unique, useEmulatorCredentials } from './support/harness';
 

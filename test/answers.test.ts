@@ -5,10 +5,10 @@
  */
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { statusQuery } from '../src/canceller-api';
-import { startAwait, startCancel } from '../src/client';
-import { MAX_RETRY_DELAY_MS } from '../src/google-error';
-import { LRO_OUTCOME } from '../src/search-attributes';
+import { statusQuery } from '../src/domain/canceller-api';
+import { startAwait, startCancel } from '../src/temporal/client';
+import { MAX_RETRY_DELAY_MS } from '../src/domain/google-error';
+import { LRO_OUTCOME } from '../src/domain/search-attributes';
 import type { ScriptedOperation } from '../src/testing/emulator';
 import { startStack, unique, type Stack } from './support/harness';
 

@@ -4,9 +4,9 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AwaitOperationInput } from '../src/canceller-input';
-import { startAwait } from '../src/client';
-import type { AwaitOperationResult } from '../src/outcome';
+import type { AwaitOperationInput } from '../src/domain/canceller-input';
+import { startAwait } from '../src/temporal/client';
+import type { AwaitOperationResult } from '../src/domain/outcome';
 import type { ScriptedOperation } from '../src/testing/emulator';
 import { startStack, unique, type Stack } from './support/harness';
 

@@ -3,13 +3,13 @@
  */
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery } from '../src/canceller-api';
-import type { CancelOperationInput, PollOptions } from '../src/canceller-input';
-import { startCancel } from '../src/client';
-import type { CancelOperationResult, RecordedOutcome } from '../src/outcome';
-import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE } from '../src/search-attributes';
+import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery } from '../src/domain/canceller-api';
+import type { CancelOperationInput, PollOptions } from '../src/domain/canceller-input';
+import { startCancel } from '../src/temporal/client';
+import type { CancelOperationResult, RecordedOutcome } from '../src/domain/outcome';
+import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE } from '../src/domain/search-attributes';
 import { GoogleEmulator, type ScriptedOperation } from '../src/testing/emulator';
-import { cancelWorkflowId } from '../src/workflow-id';
+import { cancelWorkflowId } from '../src/domain/workflow-id';
 import { startStack, unique, type Stack } from './support/harness';
 
 let stack: Stack;

@@ -1,16 +1,16 @@
 /**
- * The command line as users run it: `node dist/src/cli.js` in a child process, against a real Temporal dev
+ * The command line as users run it: `node dist/src/cli/main.js` in a child process, against a real Temporal dev
  * server, the Google emulator and a worker on this file's task queue.
  */
 import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { EXIT_CODES } from '../src/exit-codes';
+import { EXIT_CODES } from '../src/domain/exit-codes';
 import type { ScriptedOperation } from '../src/testing/emulator';
-import { cancelWorkflowId } from '../src/workflow-id';
+import { cancelWorkflowId } from '../src/domain/workflow-id';
 import { buildDist, ROOT } from './support/build';
 import { startStack, unique, type Stack } from './support/harness';
 
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 let stack: Stack;
 

@@ -4,10 +4,10 @@
  * `LroOutcome`, the memo and the Web UI), the last one the outcome, and `lro_outcomes` counts the canceller once.
  */
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import { statusQuery } from '../src/canceller-api';
-import { startAwait, startCancel } from '../src/client';
-import { OUTCOMES_METRIC } from '../src/metrics';
-import { LRO_OUTCOME } from '../src/search-attributes';
+import { statusQuery } from '../src/domain/canceller-api';
+import { startAwait, startCancel } from '../src/temporal/client';
+import { OUTCOMES_METRIC } from '../src/domain/metrics';
+import { LRO_OUTCOME } from '../src/domain/search-attributes';
 import { freePort } from '../src/testing/free-port';
 import { scrapeMetric, startStack, unique, type Stack } from './support/harness';
 

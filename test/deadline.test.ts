@@ -4,9 +4,9 @@
  * `awaitOperation` goes on to its cancel; `giveUp` and `extendTimeout` take effect while a call is retried.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { extendTimeoutUpdate, giveUpSignal, statusQuery } from '../src/canceller-api';
-import { startAwait, startCancel } from '../src/client';
-import type { CancelOperationResult } from '../src/outcome';
+import { extendTimeoutUpdate, giveUpSignal, statusQuery } from '../src/domain/canceller-api';
+import { startAwait, startCancel } from '../src/temporal/client';
+import type { CancelOperationResult } from '../src/domain/outcome';
 import type { ScriptedFailure } from '../src/testing/emulator';
 import { startStack, unique, type Stack } from './support/harness';
 

@@ -3,11 +3,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { OUTCOMES } from '../src/outcome';
+import { OUTCOMES } from '../src/domain/outcome';
 import { DEMO_OPERATIONS, type DemoOperation } from '../src/testing/demo-operations';
 
 const ROOT = resolve(__dirname, '..');
-const DEMO = resolve(ROOT, 'dist/src/demo.js');
+const DEMO = resolve(ROOT, 'dist/src/demo/main.js');
 
 interface Exit {
   code: number | null;

@@ -3,8 +3,8 @@
  * an operator's `extendTimeout` reaches a call Temporal is already retrying, so the canceller outlives the outage
  * instead of failing when that call's old schedule-to-close time passes.
  */
-import { extendTimeoutUpdate } from '../src/canceller-api';
-import { startCancel } from '../src/client';
+import { extendTimeoutUpdate } from '../src/domain/canceller-api';
+import { startCancel } from '../src/temporal/client';
 import { startStack, unique, type Stack } from './support/harness';
 
 let stack: Stack;

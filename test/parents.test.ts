@@ -6,8 +6,8 @@
 import { PassThrough } from 'node:stream';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { runCli } from '../src/cli';
-import { cancelWorkflowId } from '../src/workflow-id';
+import { runCli } from '../src/cli/main';
+import { cancelWorkflowId } from '../src/domain/workflow-id';
 import { startStack, unique, type Stack } from './support/harness';
 
 let stack: Stack;

@@ -4,8 +4,8 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import type { PollOptions } from '../src/canceller-input';
-import { startCancel } from '../src/client';
+import type { PollOptions } from '../src/domain/canceller-input';
+import { startCancel } from '../src/temporal/client';
 import type { RecordedRequest } from '../src/testing/emulator';
 import { startStack, unique, type Stack } from './support/harness';
 

@@ -7,11 +7,11 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
 import { GoogleAuth } from 'google-auth-library';
-import type { PollOptions } from '../src/canceller-input';
-import { startCancel } from '../src/client';
-import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from '../src/google-auth';
+import type { PollOptions } from '../src/domain/canceller-input';
+import { startCancel } from '../src/temporal/client';
+import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from '../src/google/google-auth';
 import type { ScriptedFailure, ScriptedOperation, ServiceAccountKey } from '../src/testing/emulator';
-import { createCancellerWorker } from '../src/worker';
+import { createCancellerWorker } from '../src/temporal/worker';
 import { startStack, unique, workflowBundle, type Stack } from './support/harness';
 
 const logLines: string[] = [];

@@ -7,9 +7,9 @@ import { freePort } from '../src/testing/free-port';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import type { CancelOperationResult } from '../src/outcome';
-import { LRO_OUTCOME } from '../src/search-attributes';
-import { cancelWorkflowId } from '../src/workflow-id';
+import type { CancelOperationResult } from '../src/domain/outcome';
+import { LRO_OUTCOME } from '../src/domain/search-attributes';
+import { cancelWorkflowId } from '../src/domain/workflow-id';
 import { startStack, unique, type Stack } from './support/harness';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -1,21 +1,21 @@
 import { freePort } from '../src/testing/free-port';
 /**
- * The worker process as operators run it (`node dist/src/worker-main.js`, what `npm start` runs): start-up
+ * The worker process as operators run it (`node dist/src/temporal/worker-main.js`, what `npm start` runs): start-up
  * problems end it with one line and an exit code; a running worker serves Prometheus metrics, ours included,
  * and stops cleanly on SIGTERM.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startCancel } from '../src/client';
-import { EXIT_CODES } from '../src/exit-codes';
-import { GOOGLE_API_ERRORS_METRIC, OUTCOMES_METRIC, POLLS_METRIC } from '../src/metrics';
+import { startCancel } from '../src/temporal/client';
+import { EXIT_CODES } from '../src/domain/exit-codes';
+import { GOOGLE_API_ERRORS_METRIC, OUTCOMES_METRIC, POLLS_METRIC } from '../src/domain/metrics';
 import { GoogleEmulator } from '../src/testing/emulator';
 import { startDevServer } from '../src/testing/temporal-servers';
 import { buildDist, ROOT } from './support/build';
 import { unique } from './support/harness';
 
-const WORKER = join(ROOT, 'dist', 'src', 'worker-main.js');
+const WORKER = join(ROOT, 'dist', 'src', 'temporal', 'worker-main.js');
 
 let server: TestWorkflowEnvironment;
 let emulator: GoogleEmulator;

@@ -1,6 +1,6 @@
 import { continueAsNew, patched } from '@temporalio/workflow';
-import { validateAwaitInput, type AwaitOperationInput } from '../src/canceller-input';
-import type { AwaitOperationResult } from '../src/outcome';
+import { validateAwaitInput, type AwaitOperationInput } from '../src/domain/canceller-input';
+import type { AwaitOperationResult } from '../src/domain/outcome';
 import { RELEASE_0_2_PATCH, runCanceller, validatedOrRecorded, type CancellerState } from './canceller';
 import { legacyAwaitOperation } from './legacy-0.1';
 

@@ -1,6 +1,6 @@
 import { continueAsNew, patched } from '@temporalio/workflow';
-import { validateCancelInput, type CancelOperationInput } from '../src/canceller-input';
-import type { CancelOperationResult } from '../src/outcome';
+import { validateCancelInput, type CancelOperationInput } from '../src/domain/canceller-input';
+import type { CancelOperationResult } from '../src/domain/outcome';
 import {
   RELEASE_0_2_PATCH,
   runCanceller,

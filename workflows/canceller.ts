@@ -27,14 +27,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { pollDelay } from '../src/backoff';
+import { pollDelay } from '../src/domain/backoff';
 import type {
   CancelAndGetAnswer,
   CancelAnswer,
   CancelProgress,
   CancelRequestSent,
   GetAnswer,
-} from '../src/call-answers';
+} from '../src/domain/call-answers';
 import {
   cancellerFinishedSignal,
   extendTimeoutUpdate,
@@ -44,15 +44,15 @@ import {
   statusQuery,
   type CancellerFinished,
   type CancellerStatus,
-} from '../src/canceller-api';
-import type { CancellerSettings } from '../src/canceller-input';
-import { parseDuration } from '../src/durations';
-import { InvalidArgumentError } from '../src/invalid-argument';
-import { recordOutcome } from '../src/metrics';
-import type { OperationSummary } from '../src/operation-summary';
-import type { AwaitOperationResult, Outcome, RecordedOutcome, ResultError } from '../src/outcome';
-import { RpcCode, isRpcCodeName } from '../src/rpc-code';
-import { LRO_OUTCOME, pendingSearchAttributes, pendingSummary } from '../src/search-attributes';
+} from '../src/domain/canceller-api';
+import type { CancellerSettings } from '../src/domain/canceller-input';
+import { parseDuration } from '../src/domain/durations';
+import { InvalidArgumentError } from '../src/domain/invalid-argument';
+import { recordOutcome } from '../src/domain/metrics';
+import type { OperationSummary } from '../src/domain/operation-summary';
+import type { AwaitOperationResult, Outcome, RecordedOutcome, ResultError } from '../src/domain/outcome';
+import { RpcCode, isRpcCodeName } from '../src/domain/rpc-code';
+import { LRO_OUTCOME, pendingSearchAttributes, pendingSummary } from '../src/domain/search-attributes';
 
 /**
  * The `patched()` marker of this release's canceller. Runs whose history lacks it were started by 0.1.0 and

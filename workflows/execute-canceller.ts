@@ -21,15 +21,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { cancellerFinishedSignal, joinSignal, type CancellerFinished } from '../src/canceller-api';
+import { cancellerFinishedSignal, joinSignal, type CancellerFinished } from '../src/domain/canceller-api';
 import {
   validateAwaitInput,
   validateCancelInput,
   type AwaitOperationInput,
   type CancelOperationInput,
-} from '../src/canceller-input';
-import type { AwaitOperationResult, CancelOperationResult } from '../src/outcome';
-import { awaitWorkflowId, cancelWorkflowId } from '../src/workflow-id';
+} from '../src/domain/canceller-input';
+import type { AwaitOperationResult, CancelOperationResult } from '../src/domain/outcome';
+import { awaitWorkflowId, cancelWorkflowId } from '../src/domain/workflow-id';
 import type { awaitOperation } from './await-operation';
 import type { cancelOperation } from './cancel-operation';
 

@@ -6,7 +6,7 @@ export { cancelOperation } from './cancel-operation';
 export { awaitOperation } from './await-operation';
 export type { CancellerState } from './canceller';
 export { executeAwaitOperation, executeCancelOperation, type CancellerChildOptions } from './execute-canceller';
-export { awaitWorkflowId, cancelWorkflowId } from '../src/workflow-id';
+export { awaitWorkflowId, cancelWorkflowId } from '../src/domain/workflow-id';
 export {
   cancellerFinishedSignal,
   extendTimeoutUpdate,
@@ -17,12 +17,12 @@ export {
   type CancellerFinished,
   type CancellerStatus,
   type CancellerWaiter,
-} from '../src/canceller-api';
-export type { AwaitOperationInput, CancelOperationInput, PollOptions } from '../src/canceller-input';
+} from '../src/domain/canceller-api';
+export type { AwaitOperationInput, CancelOperationInput, PollOptions } from '../src/domain/canceller-input';
 export type {
   AwaitOperationResult,
   CancelOperationResult,
   Outcome,
   RecordedOutcome,
   ResultError,
-} from '../src/outcome';
+} from '../src/domain/outcome';

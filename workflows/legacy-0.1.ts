@@ -21,27 +21,27 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { pollDelay } from '../src/backoff';
-import type { CancelAndGetAnswer, GetAnswer } from '../src/call-answers';
+import { pollDelay } from '../src/domain/backoff';
+import type { CancelAndGetAnswer, GetAnswer } from '../src/domain/call-answers';
 import {
   extendTimeoutUpdate,
   giveUpSignal,
   pollNowSignal,
   statusQuery,
   type CancellerStatus,
-} from '../src/canceller-api';
+} from '../src/domain/canceller-api';
 import {
   validateAwaitInput,
   validateCancelInput,
   type AwaitOperationInput,
   type CancelOperationInput,
   type CancellerSettings,
-} from '../src/canceller-input';
-import { parseDuration } from '../src/durations';
-import { recordOutcome } from '../src/metrics';
-import type { OperationSummary } from '../src/operation-summary';
-import type { AwaitOperationResult, CancelOperationResult, Outcome, RecordedOutcome } from '../src/outcome';
-import { LRO_OUTCOME, pendingSearchAttributes, pendingSummary } from '../src/search-attributes';
+} from '../src/domain/canceller-input';
+import { parseDuration } from '../src/domain/durations';
+import { recordOutcome } from '../src/domain/metrics';
+import type { OperationSummary } from '../src/domain/operation-summary';
+import type { AwaitOperationResult, CancelOperationResult, Outcome, RecordedOutcome } from '../src/domain/outcome';
+import { LRO_OUTCOME, pendingSearchAttributes, pendingSummary } from '../src/domain/search-attributes';
 
 /** What continue-as-new carried from one 0.1.0 run to the next (today's `CancellerState` reads it). */
 interface LegacyState {

@@ -5,9 +5,9 @@
  *
  * Operation URLs are real Google URLs; a worker with `LRO_EMULATOR_HOST` sends them to the emulator.
  */
-import type { AwaitOperationInput, CancelOperationInput } from '../canceller-input';
-import type { OperationRefInput } from '../operation-ref';
-import type { Outcome } from '../outcome';
+import type { AwaitOperationInput, CancelOperationInput } from '../domain/canceller-input';
+import type { OperationRefInput } from '../domain/operation-ref';
+import type { Outcome } from '../domain/outcome';
 import type { GoogleEmulator, ScriptedOperation } from './emulator';
 
 /** The workflow fields of a demo input beyond the operation itself. */

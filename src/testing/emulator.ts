@@ -10,8 +10,8 @@ import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } fro
 import type { AddressInfo, Socket } from 'node:net';
 
 import { seededRandom } from './seeded-random';
-import { HTTP_STATUS_BY_RPC_CODE, RpcCode, isRpcCodeName } from '../rpc-code';
-import type { RpcCodeName } from '../rpc-code';
+import { HTTP_STATUS_BY_RPC_CODE, RpcCode, isRpcCodeName } from '../domain/rpc-code';
+import type { RpcCodeName } from '../domain/rpc-code';
 
 /** How an {@link GoogleEmulator} is started. */
 export interface EmulatorOptions {

@@ -3,8 +3,8 @@
  * attributes registered and, on request, its Web UI) and the time-skipping test server.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ensureSearchAttributes } from '../search-attribute-registration';
-import { LRO_SEARCH_ATTRIBUTES } from '../search-attributes';
+import { ensureSearchAttributes } from '../temporal/search-attribute-registration';
+import { LRO_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { findTemporalBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from './temporal-binaries';
 
 /** Options for {@link startDevServer}. */

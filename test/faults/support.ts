@@ -9,15 +9,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, WorkflowFailedError, type Client } from '@temporalio/client';
-import { startCancel } from '../../src/client';
-import type { PollOptions } from '../../src/canceller-input';
-import type { Outcome } from '../../src/outcome';
-import { LRO_SEARCH_ATTRIBUTES } from '../../src/search-attributes';
+import { startCancel } from '../../src/temporal/client';
+import type { PollOptions } from '../../src/domain/canceller-input';
+import type { Outcome } from '../../src/domain/outcome';
+import { LRO_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import type { FaultName, GoogleEmulator, ScriptedOperation } from '../../src/testing/emulator';
 import { findTemporalBinary, TEMPORAL_CLI } from '../../src/testing/temporal-binaries';
 
 export const ROOT = join(__dirname, '..', '..');
-const WORKER = join(ROOT, 'dist', 'src', 'worker-main.js');
+const WORKER = join(ROOT, 'dist', 'src', 'temporal', 'worker-main.js');
 
 /** Short polls, so that a canceller needs seconds, not minutes. */
 export const FAST_POLL: PollOptions = { initialInterval: '200ms', maximumInterval: '1s' };
@@ -80,7 +80,7 @@ function track(child: ChildProcess): Child {
   };
 }
 
-/** The worker binary (`node dist/src/worker-main.js`) as operators run it, on `taskQueue`. */
+/** The worker binary (`node dist/src/temporal/worker-main.js`) as operators run it, on `taskQueue`. */
 export async function startWorkerProcess(options: {
   temporalAddress: string;
   taskQueue: string;

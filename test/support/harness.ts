@@ -14,13 +14,13 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
-import { googleAuthorizer } from '../../src/google-auth';
-import { createDispatcher } from '../../src/http-dispatcher';
-import { POLLS_BUCKETS, POLLS_METRIC } from '../../src/metrics';
-import { parseAllowedHosts } from '../../src/operation-ref';
+import { googleAuthorizer } from '../../src/google/google-auth';
+import { createDispatcher } from '../../src/google/http-dispatcher';
+import { POLLS_BUCKETS, POLLS_METRIC } from '../../src/domain/metrics';
+import { parseAllowedHosts } from '../../src/domain/operation-ref';
 import { GoogleEmulator, type EmulatorOptions } from '../../src/testing/emulator';
 import { startDevServer, startTimeSkippingServer, type DevServerOptions } from '../../src/testing/temporal-servers';
-import { createCancellerWorker } from '../../src/worker';
+import { createCancellerWorker } from '../../src/temporal/worker';
 import { ROOT } from './build';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;

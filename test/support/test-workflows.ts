@@ -3,8 +3,8 @@
  * example, and the hand-wired `executeChild` of release 0.1.0 (its recorded histories still replay).
  */
 import { executeChild, ParentClosePolicy } from '@temporalio/workflow';
-import type { CancelOperationInput } from '../../src/canceller-input';
-import type { CancelOperationResult } from '../../src/outcome';
+import type { CancelOperationInput } from '../../src/domain/canceller-input';
+import type { CancelOperationResult } from '../../src/domain/outcome';
 import { cancelOperation, cancelWorkflowId } from '../../workflows';
 
 export * from '../../workflows';

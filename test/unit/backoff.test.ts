@@ -2,7 +2,7 @@
  * The polling schedule: exponential growth, the cap, the jitter bounds, and how many polls it makes compared
  * with Google's own Operations client.
  */
-import { DEFAULT_POLL_SCHEDULE, pollDelay, type PollSchedule } from '../../src/backoff';
+import { DEFAULT_POLL_SCHEDULE, pollDelay, type PollSchedule } from '../../src/domain/backoff';
 
 /** No jitter: the delay is exactly the exponential curve. */
 const STEADY: PollSchedule = { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 10_000, jitter: 0 };

@@ -2,16 +2,16 @@
  * The inputs of cancelOperation and awaitOperation: one JSON object each, defaults filled in, and every
  * mistake refused naming its field before anything is sent.
  */
-import { DEFAULT_POLL_SCHEDULE, POLL_SCHEDULES } from '../../src/backoff';
+import { DEFAULT_POLL_SCHEDULE, POLL_SCHEDULES } from '../../src/domain/backoff';
 import {
   DEFAULT_NOT_FOUND_GRACE_MS,
   DEFAULT_TIMEOUT_MS,
   validateAwaitInput,
   validateCancelInput,
-} from '../../src/canceller-input';
+} from '../../src/domain/canceller-input';
 import { ApplicationFailure } from '@temporalio/common';
-import { InvalidArgumentError } from '../../src/invalid-argument';
-import { parseOperationRef } from '../../src/operation-ref';
+import { InvalidArgumentError } from '../../src/domain/invalid-argument';
+import { parseOperationRef } from '../../src/domain/operation-ref';
 
 const ALLOYDB_OP = 'https://alloydb.googleapis.com/v1beta/projects/p/locations/l/operations/o';
 const ALLOYDB_REF = parseOperationRef({ operation: ALLOYDB_OP });

@@ -1,8 +1,8 @@
 /**
  * Durations as users write them: Temporal duration strings or milliseconds, bounded and named by field.
  */
-import { MAX_DURATION_MS, parseDuration } from '../../src/durations';
-import { InvalidArgumentError } from '../../src/invalid-argument';
+import { MAX_DURATION_MS, parseDuration } from '../../src/domain/durations';
+import { InvalidArgumentError } from '../../src/domain/invalid-argument';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;

@@ -11,7 +11,7 @@ import {
   parseErrorResponse,
   parseProtoDuration,
   parseRetryAfter,
-} from '../../src/google-error';
+} from '../../src/domain/google-error';
 
 const NOW_MS = Date.parse('2024-05-01T12:00:00Z');
 const RETRY_INFO = 'type.googleapis.com/google.rpc.RetryInfo';

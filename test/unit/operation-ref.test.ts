@@ -2,7 +2,7 @@
  * Operation references: the URL and resource-name forms, the regional hosts, the allowlist, and every input we
  * refuse before anything is sent (each refusal names its field and its rule).
  */
-import { InvalidArgumentError } from '../../src/invalid-argument';
+import { InvalidArgumentError } from '../../src/domain/invalid-argument';
 import {
   ALLOWED_HOSTS_ENV,
   assertAllowed,
@@ -11,7 +11,7 @@ import {
   parseOperationRef,
   serviceForHost,
   type OperationRefInput,
-} from '../../src/operation-ref';
+} from '../../src/domain/operation-ref';
 
 /** The five seed services: one URL and the resource-name form of the same operation. */
 const SEEDS = {

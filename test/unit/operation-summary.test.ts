@@ -8,7 +8,7 @@ import {
   namesSameOperation,
   summarizeOperation,
   type OperationSummary,
-} from '../../src/operation-summary';
+} from '../../src/domain/operation-summary';
 
 const NAME = 'projects/p/locations/l/operations/o';
 const ALLOYDB_METADATA = {

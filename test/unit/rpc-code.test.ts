@@ -10,7 +10,7 @@ import {
   rpcCodeFromHttpStatus,
   rpcCodeName,
   type RpcCodeName,
-} from '../../src/rpc-code';
+} from '../../src/domain/rpc-code';
 
 describe('rpcCodeFromHttpStatus', () => {
   it.each([

@@ -1,9 +1,9 @@
 /**
  * Workflow IDs: one canceller per operation, derived from the canonical URL, whatever form the user wrote.
  */
-import { InvalidArgumentError } from '../../src/invalid-argument';
-import { MAX_OPERATION_LENGTH } from '../../src/operation-ref';
-import { awaitWorkflowId, cancelWorkflowId } from '../../src/workflow-id';
+import { InvalidArgumentError } from '../../src/domain/invalid-argument';
+import { MAX_OPERATION_LENGTH } from '../../src/domain/operation-ref';
+import { awaitWorkflowId, cancelWorkflowId } from '../../src/domain/workflow-id';
 
 const ALLOYDB_OP = 'https://alloydb.googleapis.com/v1beta/projects/p/locations/l/operations/o';
 const ALLOYDB_BY_NAME = {

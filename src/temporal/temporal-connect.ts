@@ -6,7 +6,7 @@
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
-import { EXIT_CODES, firstLine, ExitError } from './exit-codes';
+import { EXIT_CODES, firstLine, ExitError } from '../domain/exit-codes';
 
 /** The task queue the worker polls and the command line starts cancellers on. */
 export const TASK_QUEUE_ENV = 'TEMPORAL_TASK_QUEUE';

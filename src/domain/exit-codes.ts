@@ -7,7 +7,7 @@
 import type { Outcome } from './outcome';
 
 /**
- * Exit codes of `temporal-gcp-lro` (and of `node dist/src/worker-main.js`).
+ * Exit codes of `temporal-gcp-lro` (and of `node dist/src/temporal/worker-main.js`).
  *
  * The outcome codes apply to `cancel --wait` and `await --wait`; `CANCELLED` shares 0 with plain success.
  */

@@ -4,7 +4,7 @@
  */
 import type { ConnectionLike } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { LRO_SEARCH_ATTRIBUTES } from './search-attributes';
+import { LRO_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
 /**
  * Adds whichever of `LroOperation`, `LroService`, `LroOutcome` the namespace lacks. Throws an `Error` with

@@ -3,17 +3,17 @@
  * `GET {name}`, over one shared undici dispatcher, with Google credentials sent only to allowed hosts.
  */
 import { request, type Dispatcher } from 'undici';
-import type { CancelAnswer, GetAnswer } from './call-answers';
+import type { CancelAnswer, GetAnswer } from '../domain/call-answers';
 import { redactCredentials, type RequestAuthorizer } from './google-auth';
-import { boundMessage, parseErrorResponse, type GoogleCallError } from './google-error';
+import { boundMessage, parseErrorResponse, type GoogleCallError } from '../domain/google-error';
 import {
   assertAllowed,
   parseOperationRef,
   type HostAllowlist,
   type OperationRef,
   type OperationRefInput,
-} from './operation-ref';
-import { namesSameOperation, summarizeOperation } from './operation-summary';
+} from '../domain/operation-ref';
+import { namesSameOperation, summarizeOperation } from '../domain/operation-summary';
 
 /** Dependencies of {@link OperationsClient}. */
 export interface OperationsClientOptions {

@@ -12,23 +12,23 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { Compute, GoogleAuth } from 'google-auth-library';
-import type { ActivityDeps } from '../activities';
-import { startAwait, startCancel } from './client';
-import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from './google-auth';
-import { createDispatcher } from './http-dispatcher';
-import { parseAllowedHosts } from './operation-ref';
-import type { AwaitOperationResult } from './outcome';
-import { DEFAULT_TASK_QUEUE } from './task-queue';
+import type { ActivityDeps } from '../../activities';
+import { startAwait, startCancel } from '../temporal/client';
+import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from '../google/google-auth';
+import { createDispatcher } from '../google/http-dispatcher';
+import { parseAllowedHosts } from '../domain/operation-ref';
+import type { AwaitOperationResult } from '../domain/outcome';
+import { DEFAULT_TASK_QUEUE } from '../domain/task-queue';
 import {
   addDemoOperations,
   DEMO_OPERATIONS,
   DEMO_SPARE_OPERATIONS,
   type DemoOperation,
-} from './testing/demo-operations';
-import { GoogleEmulator } from './testing/emulator';
-import { startDevServer } from './testing/temporal-servers';
-import { createCancellerWorker, WORKFLOWS_PATH } from './worker';
-import { cancelWorkflowId } from './workflow-id';
+} from '../testing/demo-operations';
+import { GoogleEmulator } from '../testing/emulator';
+import { startDevServer } from '../testing/temporal-servers';
+import { createCancellerWorker, WORKFLOWS_PATH } from '../temporal/worker';
+import { cancelWorkflowId } from '../domain/workflow-id';
 
 /** How long the demo waits for all its workflows; every demo outcome arrives within seconds. */
 const RESULTS_DEADLINE_MS = 60_000;

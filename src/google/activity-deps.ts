@@ -3,8 +3,8 @@
  */
 import { googleAuthorizer } from './google-auth';
 import { createDispatcher } from './http-dispatcher';
-import { InvalidArgumentError } from './invalid-argument';
-import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from './operation-ref';
+import { InvalidArgumentError } from '../domain/invalid-argument';
+import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from '../domain/operation-ref';
 import type { OperationsClientOptions } from './operations-client';
 
 /** Sends every `*.googleapis.com` call to a local emulator over http (`host:port`), as Google's emulator variables do. */

@@ -2,17 +2,17 @@
  * Starting cancellers from client code: one canceller per operation, joined rather than duplicated.
  */
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { awaitOperation, cancelOperation } from '../workflows';
+import type { awaitOperation, cancelOperation } from '../../workflows';
 import {
   validateAwaitInput,
   validateCancelInput,
   type AwaitOperationInput,
   type CancelOperationInput,
-} from './canceller-input';
-import type { OperationRef } from './operation-ref';
-import { pendingSearchAttributes, pendingSummary } from './search-attributes';
-import { awaitWorkflowId, cancelWorkflowId } from './workflow-id';
-import { DEFAULT_TASK_QUEUE } from './task-queue';
+} from '../domain/canceller-input';
+import type { OperationRef } from '../domain/operation-ref';
+import { pendingSearchAttributes, pendingSummary } from '../domain/search-attributes';
+import { awaitWorkflowId, cancelWorkflowId } from '../domain/workflow-id';
+import { DEFAULT_TASK_QUEUE } from '../domain/task-queue';
 
 /** Where to start a canceller. */
 export interface StartOptions {

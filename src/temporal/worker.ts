@@ -2,11 +2,11 @@
  * A worker that runs the canceller workflows and activities on one task queue.
  */
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities';
-import { DEFAULT_TASK_QUEUE } from './task-queue';
+import { createActivities, type ActivityDeps } from '../../activities';
+import { DEFAULT_TASK_QUEUE } from '../domain/task-queue';
 
 /** The path a worker bundles the workflows from (source under ts-jest, `dist/` when built). */
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+export const WORKFLOWS_PATH = require.resolve('../../workflows');
 
 /** Options for {@link createCancellerWorker}. */
 export interface CancellerWorkerOptions extends Omit<

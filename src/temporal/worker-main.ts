@@ -7,14 +7,14 @@
  */
 import type { Duration } from '@temporalio/common';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
-import { activityDepsFromEnv } from './activity-deps';
-import { EXIT_CODES, firstLine, ExitError } from './exit-codes';
-import { redactCredentials } from './google-auth';
-import { InvalidArgumentError } from './invalid-argument';
-import { POLLS_BUCKETS, POLLS_METRIC } from './metrics';
-import type { OperationsClientOptions } from './operations-client';
+import { activityDepsFromEnv } from '../google/activity-deps';
+import { EXIT_CODES, firstLine, ExitError } from '../domain/exit-codes';
+import { redactCredentials } from '../google/google-auth';
+import { InvalidArgumentError } from '../domain/invalid-argument';
+import { POLLS_BUCKETS, POLLS_METRIC } from '../domain/metrics';
+import type { OperationsClientOptions } from '../google/operations-client';
 import { ensureSearchAttributes } from './search-attribute-registration';
-import { DEFAULT_TASK_QUEUE } from './task-queue';
+import { DEFAULT_TASK_QUEUE } from '../domain/task-queue';
 import {
   connectToTemporal,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -134,7 +134,7 @@ export async function workerMain(options: RunWorkerOptions = {}): Promise<number
   }
 }
 
-/** Entry point of `node dist/src/worker-main.js`. */
+/** Entry point of `node dist/src/temporal/worker-main.js`. */
 export async function main(): Promise<never> {
   process.exit(await workerMain());
 }

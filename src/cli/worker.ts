@@ -1,0 +1,25 @@
+/** `worker`: the canceller worker until SIGINT/SIGTERM, as `npm start` runs it. */
+import { DEFAULT_TASK_QUEUE } from '../domain/task-queue';
+import { TASK_QUEUE_ENV } from '../temporal/temporal-connect';
+import type { Command } from './command';
+
+export const workerCommand: Command = {
+  usage: 'worker [options]',
+  summary: 'run the canceller worker until SIGINT/SIGTERM (as npm start)',
+  help: `  --task-queue <queue>    task queue to poll (default: $${TASK_QUEUE_ENV}, else ${DEFAULT_TASK_QUEUE})
+
+Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE,
+${TASK_QUEUE_ENV}, LRO_ALLOWED_HOSTS, LRO_EMULATOR_HOST, LRO_METRICS_BIND,
+LRO_SKIP_SEARCH_ATTRIBUTE_REGISTRATION, and Google's Application Default Credentials.`,
+  options: { 'task-queue': { type: 'string' } },
+  positionals: 0,
+  async run(values, _positionals, io) {
+    const taskQueue = values['task-queue'];
+    const { workerMain } = await import('../temporal/worker-main');
+    return workerMain({
+      env: io.env,
+      log: (line) => io.stdout.write(`${line}\n`),
+      ...(typeof taskQueue === 'string' ? { taskQueue } : {}),
+    });
+  },
+};
