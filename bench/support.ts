@@ -1,16 +1,208 @@
 /**
- * Small helpers of the benchmark: bounded concurrency, percentiles, markdown tables, process memory, the
- * machine and the versions it ran on.
+ * What the benchmark's sections share: the stack they run on (a Temporal dev server, the Google emulator in its
+ * own process, one worker) and how they drive it, bounded concurrency, percentiles, markdown tables, CPU and
+ * memory readings from /proc, the machine and the versions it ran on.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
+import { Compute, GoogleAuth } from 'google-auth-library';
+import { createActivities, type ActivityDeps } from '../activities';
+import { startCancel } from '../src/temporal/client';
+import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from '../src/google/google-auth';
+import { createDispatcher } from '../src/google/http-dispatcher';
+import { parseAllowedHosts } from '../src/domain/operation-ref';
+import type { CancelOperationResult } from '../src/domain/outcome';
 import type { ScriptedOperation } from '../src/testing/emulator';
+import { startDevServer } from '../src/testing/temporal-servers';
+import { createFloorActivities } from './floor-activities';
 import type { EmulatorCommand, EmulatorCounters, LoggedCall } from './emulator-process';
 
 /** The repository root (this file runs from `dist/bench/`). */
 export const ROOT = join(__dirname, '..', '..');
+
+/** The worker's task queue. */
+export const TASK_QUEUE = 'bench';
+const NAMESPACE = 'default';
+/** The name of every scripted operation starts with this. */
+export const OP_PREFIX = 'projects/bench/locations/l/operations/';
+/** Workflow starts (and describes) in flight at once. */
+export const START_CONCURRENCY = 32;
+const RESULT_CONCURRENCY = 256;
+/** Bound on every wait for workflows to finish, so a stuck run ends as a failure rather than hanging. */
+export const PHASE_DEADLINE_MS = 30 * 60_000;
+
+/** Everything that went wrong; any entry makes the exit code 1. */
+export const failures: string[] = [];
+
+/** A line of progress, on stderr so that stdout holds the report alone. */
+export function progress(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/** What the benchmark runs on: a dev server, the emulator in its own process, and one worker in this process. */
+export interface Stack {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  emulator: EmulatorProcess;
+  deps: ActivityDeps;
+  worker: Worker;
+  running: Promise<void>;
+  devServerPid: number | undefined;
+}
+
+/** Starts the dev server, the emulator process and the worker, which runs until {@link stopStack}. */
+export async function startStack(): Promise<Stack> {
+  const [env, emulator, workflowBundle] = await Promise.all([
+    startDevServer({ log: progress }),
+    EmulatorProcess.start(),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('./bench-workflows'),
+      logger: new DefaultLogger('WARN'),
+    }),
+  ]);
+  // google-auth-library's metadata-server flow, as on GKE / Cloud Run / GCE, aimed at the emulator.
+  process.env['GCE_METADATA_HOST'] = emulator.hostPort;
+  delete process.env['GOOGLE_APPLICATION_CREDENTIALS'];
+  const deps: ActivityDeps = {
+    authorizer: googleAuthorizer(new GoogleAuth({ authClient: new Compute({ scopes: [CLOUD_PLATFORM_SCOPE] }) })),
+    dispatcher: createDispatcher(),
+    allowlist: parseAllowedHosts(''),
+    emulatorHost: emulator.hostPort,
+  };
+  // As createCancellerWorker builds it (its defaults), plus the floor's activity.
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: NAMESPACE,
+    taskQueue: TASK_QUEUE,
+    workflowBundle,
+    activities: { ...createActivities(deps), ...createFloorActivities() },
+  });
+  const running = worker.run();
+  running.catch((err: unknown) => failures.push(`worker stopped: ${String(err)}`));
+  const port = env.connection.options.address.split(':').pop() ?? '';
+  return { env, client: env.client, emulator, deps, worker, running, devServerPid: findDevServerPid(port) };
+}
+
+/** Stops the worker, the dispatcher, the emulator and the dev server, each even if another fails. */
+export async function stopStack(stack: Stack): Promise<void> {
+  const steps: (() => Promise<void>)[] = [
+    async () => {
+      if (stack.worker.getState() === 'RUNNING') stack.worker.shutdown();
+      await stack.running.catch(() => undefined);
+    },
+    () => stack.deps.dispatcher.close(),
+    () => stack.emulator.close(),
+    () => stack.env.teardown(),
+  ];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      failures.push(`shutdown: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+let idCounter = 0;
+/** Cancellers started in the whole run, for the token and connection figures. */
+let cancellerCount = 0;
+
+/** `count` ids `<prefix><n>`, unique in the run. */
+export function newIds(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, () => `${prefix}${idCounter++}`);
+}
+
+/** Scripts `count` operations named `<prefix><n>` and returns their ids. */
+export async function addOperations(
+  stack: Stack,
+  prefix: string,
+  count: number,
+  script: Omit<ScriptedOperation, 'name'>,
+): Promise<string[]> {
+  const ids = newIds(prefix, count);
+  await stack.emulator.add(ids.map((id) => ({ ...script, name: `${OP_PREFIX}${id}` })));
+  return ids;
+}
+
+/** The URL of the scripted operation `id`. */
+export function operationUrl(id: string): string {
+  return `https://alloydb.googleapis.com/v1/${OP_PREFIX}${id}`;
+}
+
+/** Starts a canceller on the bench task queue, counting it. */
+export function startBenchCancel(stack: Stack, input: Parameters<typeof startCancel>[1]) {
+  cancellerCount++;
+  return startCancel(stack.client, input, { taskQueue: TASK_QUEUE });
+}
+
+/** Cancellers started so far in the whole run. */
+export function cancellersStarted(): number {
+  return cancellerCount;
+}
+
+/** Waits for every result (bounded), recording a failure for each that is missing or not `outcome`. */
+export async function awaitResults(handles: readonly WorkflowHandle[], outcome: string | undefined, what: string) {
+  const deadline = Date.now() + PHASE_DEADLINE_MS;
+  let bad = 0;
+  const results = await pool(handles, RESULT_CONCURRENCY, async (handle) => {
+    try {
+      const result = (await withDeadline(handle.result(), deadline)) as CancelOperationResult | undefined;
+      if (outcome !== undefined && result?.outcome !== outcome) bad++;
+      return result;
+    } catch {
+      bad++;
+      return undefined;
+    }
+  });
+  if (bad > 0) failures.push(`${what}: ${bad} of ${handles.length} did not finish${outcome ? ` ${outcome}` : ''}`);
+  return results;
+}
+
+function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('deadline')), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Mean number of history events of `handles`' workflows. */
+export async function meanHistoryEvents(handles: readonly WorkflowHandle[]): Promise<number> {
+  return mean(await pool(handles, 8, async (h) => (await h.fetchHistory()).events?.length ?? NaN));
+}
+
+/** CPU time in ms used by each process of the stack, and by the whole machine (busy and in all, all cores). */
+export interface CpuUse {
+  server: number;
+  worker: number;
+  emulator: number;
+  machineBusy: number;
+  machineTotal: number;
+}
+
+/** The CPU time used so far, to subtract with {@link cpuSince}. */
+export function cpuNow(stack: Stack): CpuUse {
+  const machineCpu = machineCpuMs();
+  return {
+    server: stack.devServerPid === undefined ? NaN : processCpuMs(stack.devServerPid),
+    worker: processCpuMs('self'),
+    emulator: processCpuMs(stack.emulator.pid),
+    machineBusy: machineCpu.busy,
+    machineTotal: machineCpu.total,
+  };
+}
+
+/** The CPU time used since `start`. */
+export function cpuSince(stack: Stack, start: CpuUse): CpuUse {
+  const now = cpuNow(stack);
+  const keys = Object.keys(now) as (keyof CpuUse)[];
+  return Object.fromEntries(keys.map((key) => [key, now[key] - start[key]])) as unknown as CpuUse;
+}
 
 /** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */
 export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>) {
@@ -54,6 +246,11 @@ export function secs(ms: number, digits = 2): string {
 /** Bytes as MiB. */
 export function mib(bytes: number): string {
   return Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : '-';
+}
+
+/** `count` per 1,000 of `of`, with `digits` decimals. */
+export function perThousand(count: number, of: number, digits = 2): string {
+  return ((count / of) * 1000).toFixed(digits);
 }
 
 /** A field of `/proc/<pid>/status` in bytes (`VmHWM`: peak resident set; `VmRSS`: current), or NaN. */
