@@ -2,9 +2,21 @@
 import js from '@eslint/js';
 import importPlugin from 'eslint-plugin-import';
 import tseslint from 'typescript-eslint';
-import { builtinModules } from 'node:module';
+import { sandboxWall } from './scripts/sandbox-wall.mjs';
 
-const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
+/** Workflow code outside `workflows/`: the bench's, the tests' and the examples' workflow files. */
+const SANDBOX_FILE_PATTERNS = [
+  '^examples/[a-z-]+-workflows?$',
+  '^bench/[a-z-]+-workflows$',
+  '^test/support/test-workflows$',
+];
+const SANDBOX_FILES = [
+  'workflows/**/*.ts',
+  'examples/*-workflow.ts',
+  'examples/*-workflows.ts',
+  'bench/*-workflows.ts',
+  'test/support/test-workflows.ts',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.temporal/**', 'test-artifacts/**', 'coverage/**'] },
@@ -39,40 +51,34 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // The workflow sandbox: deterministic code only. No Node built-ins, no runtime imports of activities or
-    // of the Node-side modules in src/ (types are fine).
-    files: ['workflows/**/*.ts', 'test/support/test-workflows.ts', 'bench/*-workflows.ts', 'examples/*-workflow.ts'],
+    // The workflow sandbox, walled by folder: workflow code imports at runtime only the sandbox-safe domain folder,
+    // other workflow code and Temporal's workflow packages. Everything else of ours only as types.
+    files: SANDBOX_FILES,
+    plugins: { lro: { rules: { 'sandbox-wall': sandboxWall } } },
     rules: {
-      'no-restricted-imports': [
+      'lro/sandbox-wall': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in a sandbox: no Node built-ins.' })),
-          patterns: [
-            {
-              group: ['../activities', '../activities/*'],
-              allowTypeImports: true,
-              message: 'Workflows may import only types from activities/.',
-            },
-            {
-              group: [
-                '../src/operations-client',
-                '../src/google-auth',
-                '../src/http-dispatcher',
-                '../src/activity-deps',
-                '../src/worker',
-                '../src/client',
-                '../src/search-attribute-registration',
-                '../src/testing/*',
-                'undici',
-                'google-auth-library',
-                '@temporalio/worker',
-                '@temporalio/client',
-                '@temporalio/activity',
-              ],
-              allowTypeImports: true,
-              message: 'Node-side code stays out of the workflow sandbox.',
-            },
-          ],
+          zone: 'Workflow code (it runs in the deterministic sandbox)',
+          folders: ['workflows', 'src/domain'],
+          files: SANDBOX_FILE_PATTERNS,
+          packages: ['@temporalio/workflow', '@temporalio/common', 'temporal-gcp-lro/workflows'],
+        },
+      ],
+    },
+  },
+  {
+    // The other side of the wall: the domain folder is pure, so workflows can import it. No Node built-ins, no other
+    // folder of ours at runtime.
+    files: ['src/domain/**/*.ts'],
+    plugins: { lro: { rules: { 'sandbox-wall': sandboxWall } } },
+    rules: {
+      'lro/sandbox-wall': [
+        'error',
+        {
+          zone: 'src/domain (sandbox-safe: workflows import it)',
+          folders: ['src/domain'],
+          packages: ['@temporalio/common', '@temporalio/workflow'],
         },
       ],
     },
