@@ -4,6 +4,7 @@
  * faults, retryable or not by the one table in `src/rpc-code.ts`.
  */
 import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/activity';
+import type { CancellerFinished } from '../src/domain/canceller-api';
 import type {
   CancelAndGetAnswer,
   CancelAnswer,
@@ -91,7 +92,31 @@ export function createActivities(deps: ActivityDeps) {
         throw new CancelledFailure(`cancelled; the cancel request was sent: ${sent}`, [progress()]);
       }
     },
+    /**
+     * How a canceller that has ended ended: its result, or its failure's type (`PERMISSION_DENIED`…, `ABANDONED`,
+     * `TERMINATED`, `TIMED_OUT`). A parent that found the operation's canceller closed reads it here instead of
+     * starting another (and sending another cancel). `running: true` when it is running after all.
+     */
+    async cancellerOutcome(workflowId: string): Promise<CancellerFinished & { running?: true }> {
+      const handle = Context.current().client.workflow.getHandle(workflowId);
+      const { status } = await handle.describe();
+      if (status.name === 'RUNNING') return { workflowId, running: true };
+      try {
+        return { workflowId, result: await handle.result() };
+      } catch (err) {
+        return { workflowId, failure: failureOfWorkflow(err, status.name) };
+      }
+    },
   };
+}
+
+/** The type and message of a closed workflow's failure, as the parent helpers report it. */
+function failureOfWorkflow(err: unknown, status: string): { type: string; message: string } {
+  const cause = (err as { cause?: unknown }).cause;
+  const message = cause instanceof Error ? cause.message : String(err);
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'UNKNOWN', message };
+  const byStatus: Record<string, string> = { CANCELLED: 'ABANDONED', TERMINATED: 'TERMINATED', TIMED_OUT: 'TIMED_OUT' };
+  return { type: byStatus[status] ?? 'UNKNOWN', message };
 }
 
 /** The activities' interface, for `proxyActivities<Activities>()`. */

@@ -97,6 +97,39 @@ describe('a 200 is an Operation only if it names the operation asked for', () =>
     expect(result.error).toMatchObject({ code: 1, status: 'CANCELLED' });
   });
 
+  test("Speech-to-Text's answer naming the operation by its bare ID is this one", async () => {
+    const name = `operations/${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+    stack.emulator.addOperation({ name, apiVersion: 'v1', afterCancel: { to: { kind: 'cancelled' } } });
+    const bare = JSON.stringify({ name: name.split('/')[1], done: true, error: { code: 1, message: 'cancelled' } });
+    stack.emulator.failNext({ route: 'get', name }, { status: 200, body: bare });
+    const result = await (
+      await startCancel(
+        stack.env.client,
+        { operation: `https://speech.googleapis.com/v1/${name}`, poll: FAST },
+        { taskQueue: stack.taskQueue },
+      )
+    ).result();
+    expect(result).toMatchObject({ outcome: 'CANCELLED', polls: 1 });
+  });
+
+  test('a name that looks like a credential is redacted from the malformed-answer error', async () => {
+    const op = operation({ afterCancel: { to: { kind: 'running' } } });
+    const jwt = `eyJhbGciOiJSUzI1NiJ9.${'eyJzdWIiOiJ4In0'.repeat(80)}.c2lnbmF0dXJl`;
+    stack.emulator.failNext(
+      { route: 'get', name: op.name },
+      { status: 200, body: JSON.stringify({ name: jwt }), times: 10_000 },
+    );
+    const result = await (
+      await startCancel(
+        stack.env.client,
+        { operation: op.url, timeout: '2s', poll: FAST },
+        { taskQueue: stack.taskQueue },
+      )
+    ).result();
+    expect(result.error?.message).toMatch(/^malformed answer: .*\[redacted\]/);
+    expect(result.error?.message).not.toMatch(/eyJ/);
+  });
+
   test('an Operation named with the project number instead of its ID is this one', async () => {
     const op = operation();
     const byNumber = JSON.stringify({
@@ -231,6 +264,22 @@ describe(`Google's retry hints, held within [1 s, ${MAX_RETRY_DELAY_MS / 60_000}
 });
 
 describe('bad input from the Web UI path (a raw start by type name)', () => {
+  test('a carried state given by hand (not by continue-as-new) is refused and recorded', async () => {
+    const op = operation();
+    const handle = await stack.env.client.workflow.start('cancelOperation', {
+      args: [{ operation: op.url }, { cancelSent: true, waiters: ['someone-else'] }],
+      taskQueue: stack.taskQueue,
+      workflowId: unique('raw'),
+    });
+    const err = await handle.result().catch((e: unknown) => e);
+    expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'INVALID_ARGUMENT', nonRetryable: true });
+    expect(await record(handle)).toEqual({
+      outcome: 'ERROR',
+      memo: expect.stringMatching(/^ERROR: INVALID_ARGUMENT: carried: is set by continue-as-new only/),
+    });
+    expect(stack.emulator.count({ route: 'cancel', name: op.name })).toBe(0);
+  });
+
   test.each([
     ['cancelOperation', { operation: 'https://alloydb.googleapis.com/v1/projects/p/../operations/o' }],
     ['awaitOperation', { operation: 'https://alloydb.googleapis.com/v1/projects/p/locations/l/operations/o' }],

@@ -7,6 +7,9 @@ import { PassThrough } from 'node:stream';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { runCli } from '../src/cli/main';
+import { joinSignal, pollNowSignal } from '../src/domain/canceller-api';
+import { LRO_OUTCOME } from '../src/domain/search-attributes';
+import { startCancel } from '../src/temporal/client';
 import { cancelWorkflowId } from '../src/domain/workflow-id';
 import { startStack, unique, type Stack } from './support/harness';
 
@@ -28,6 +31,10 @@ function operation(afterCancelMs: number, onCancel?: 'permission-denied'): { nam
     ...(onCancel ? { onCancel } : {}),
   });
   return { name, url: `https://alloydb.googleapis.com/v1/${name}` };
+}
+
+async function canceller(url: string) {
+  return stack.env.client.workflow.getHandle(cancelWorkflowId(url)).describe();
 }
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -16,6 +16,6 @@ export async function awaitOperation(
   carried?: CancellerState,
 ): Promise<AwaitOperationResult> {
   if (!patched(RELEASE_0_2_PATCH)) return legacyAwaitOperation(input, carried);
-  const settings = validatedOrRecorded(() => validateAwaitInput(input));
-  return runCanceller(settings, carried, (state) => continueAsNew<typeof awaitOperation>(input, state));
+  const { settings, carried: state } = validatedOrRecorded(() => validateAwaitInput(input), carried);
+  return runCanceller(settings, state, (state) => continueAsNew<typeof awaitOperation>(input, state));
 }

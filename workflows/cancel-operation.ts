@@ -1,13 +1,8 @@
 import { continueAsNew, patched } from '@temporalio/workflow';
 import { validateCancelInput, type CancelOperationInput } from '../src/domain/canceller-input';
 import type { CancelOperationResult } from '../src/domain/outcome';
-import {
-  RELEASE_0_2_PATCH,
-  runCanceller,
-  validatedOrRecorded,
-  withoutTimedOut,
-  type CancellerState,
-} from './canceller';
+import { RELEASE_0_2_PATCH, runCanceller, validatedOrRecorded, type CancellerState } from './canceller';
+import { withoutTimedOut } from './canceller-failures';
 import { legacyCancelOperation } from './legacy-0.1';
 
 /**
@@ -23,7 +18,7 @@ export async function cancelOperation(
   carried?: CancellerState,
 ): Promise<CancelOperationResult> {
   if (!patched(RELEASE_0_2_PATCH)) return legacyCancelOperation(input, carried);
-  const settings = validatedOrRecorded(() => validateCancelInput(input));
-  const result = await runCanceller(settings, carried, (state) => continueAsNew<typeof cancelOperation>(input, state));
+  const { settings, carried: state } = validatedOrRecorded(() => validateCancelInput(input), carried);
+  const result = await runCanceller(settings, state, (state) => continueAsNew<typeof cancelOperation>(input, state));
   return withoutTimedOut(result);
 }

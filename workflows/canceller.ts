@@ -11,30 +11,22 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   CancellationScope,
-  CancelledFailure,
   condition,
   ContinueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
   metricMeter,
   proxyActivities,
   setHandler,
-  TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { pollDelay } from '../src/domain/backoff';
-import type {
-  CancelAndGetAnswer,
-  CancelAnswer,
-  CancelProgress,
-  CancelRequestSent,
-  GetAnswer,
-} from '../src/domain/call-answers';
+import type { CancelAndGetAnswer, CancelAnswer, CancelRequestSent, GetAnswer } from '../src/domain/call-answers';
 import {
   cancellerFinishedSignal,
   extendTimeoutUpdate,
@@ -49,44 +41,27 @@ import type { CancellerSettings } from '../src/domain/canceller-input';
 import { parseDuration } from '../src/domain/durations';
 import { InvalidArgumentError } from '../src/domain/invalid-argument';
 import { recordOutcome } from '../src/domain/metrics';
-import type { OperationSummary } from '../src/domain/operation-summary';
 import type { AwaitOperationResult, Outcome, RecordedOutcome, ResultError } from '../src/domain/outcome';
 import { RpcCode, isRpcCodeName } from '../src/domain/rpc-code';
 import { LRO_OUTCOME, pendingSearchAttributes, pendingSummary } from '../src/domain/search-attributes';
+import {
+  answerError,
+  cancelProgressOf,
+  describeFailure,
+  outcomeOf,
+  ranOutOfTime,
+  terminalFailure,
+  withoutTimedOut,
+} from './canceller-failures';
+import { carriedState, initialState, MAX_WAITER_ID_LENGTH, MAX_WAITERS, type CancellerState } from './canceller-state';
+
+export type { CancellerState } from './canceller-state';
 
 /**
  * The `patched()` marker of this release's canceller. Runs whose history lacks it were started by 0.1.0 and
  * finish on `legacy-0.1.ts`.
  */
 export const RELEASE_0_2_PATCH = 'temporal-gcp-lro-0.2';
-
-/** What continue-as-new carries from one run to the next. */
-export interface CancellerState {
-  startedAt: number;
-  phase: 'waiting' | 'cancelling';
-  /** When the current phase stops waiting (ms since the epoch, workflow time). */
-  deadline: number;
-  polls: number;
-  /** Backoff step within the current phase. */
-  attempt: number;
-  /** The cancel request was answered. */
-  cancelSent: boolean;
-  cancelAccepted: boolean;
-  /** A cancel request was interrupted in flight (the canceller gave up) and may have reached the service. */
-  cancelMaybeSent?: boolean;
-  /** The cancel answered NOT_FOUND: send it again once the operation is visible. */
-  resendCancel: boolean;
-  /** The cancel answered FAILED_PRECONDITION. */
-  notCancellable: boolean;
-  notFoundSince?: number;
-  lastNotFound?: string;
-  timedOut: boolean;
-  lastOperation?: OperationSummary;
-  /** The last error a call answered while Temporal retried it. */
-  lastError?: ResultError;
-  /** Workflows waiting for the outcome (`join`), by workflow ID. */
-  waiters?: string[];
-}
 
 /** Google's answers that fail the workflow (after recording `ERROR`) instead of being retried. */
 export const FATAL_ERROR_TYPES = ['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED'];
@@ -109,30 +84,18 @@ const CANCEL_REQUEST_NOTES: Readonly<Record<CancelRequestSent, string>> = {
   no: 'no cancel request was sent',
 };
 
-/** Builds the first run's state. */
-export function initialState(settings: CancellerSettings, now: number): CancellerState {
-  const waiting = settings.mode === 'await';
-  return {
-    startedAt: now,
-    phase: waiting ? 'waiting' : 'cancelling',
-    deadline: now + (waiting ? settings.waitMs : settings.cancelTimeoutMs),
-    polls: 0,
-    attempt: 0,
-    cancelSent: false,
-    cancelAccepted: false,
-    resendCancel: false,
-    notCancellable: false,
-    timedOut: false,
-  };
-}
-
 /**
- * Validates the input with `validate`; bad input is recorded (`LroOutcome=ERROR`, the memo, the metric) and
- * fails the workflow with the non-retryable `INVALID_ARGUMENT` failure that names the field.
+ * Validates the input with `validate`, and the state carried from a previous run; bad input is recorded
+ * (`LroOutcome=ERROR`, the memo, the metric) and fails the workflow with the non-retryable `INVALID_ARGUMENT`
+ * failure that names the field.
  */
-export function validatedOrRecorded(validate: () => CancellerSettings): CancellerSettings {
+export function validatedOrRecorded(
+  validate: () => CancellerSettings,
+  carried: unknown,
+): { settings: CancellerSettings; carried: CancellerState | undefined } {
   try {
-    return validate();
+    const settings = validate();
+    return { settings, carried: carriedState(carried, workflowInfo().continuedFromExecutionRunId !== undefined) };
   } catch (err) {
     if (err instanceof InvalidArgumentError) {
       upsertSearchAttributes([{ key: LRO_OUTCOME, value: 'ERROR' }]);
@@ -197,7 +160,14 @@ export async function runCanceller(
   });
   setHandler(joinSignal, (waiter) => {
     const id = typeof waiter?.workflowId === 'string' ? waiter.workflowId : '';
-    if (id !== '' && !(state.waiters ?? []).includes(id)) state.waiters = [...(state.waiters ?? []), id];
+    const waiters = state.waiters ?? [];
+    if (id === '' || id.length > MAX_WAITER_ID_LENGTH || waiters.includes(id)) return;
+    // The list travels through continue-as-new: a flood of joins must not outgrow its payload.
+    if (waiters.length >= MAX_WAITERS) {
+      log.warn('join refused: too many workflows wait for this canceller', { waiter: id, max: MAX_WAITERS });
+      return;
+    }
+    state.waiters = [...waiters, id];
   });
   setHandler(
     extendTimeoutUpdate,
@@ -261,7 +231,9 @@ export async function runCanceller(
       finishedAt: iso(now()),
       timedOut: state.timedOut,
     };
-    await notifyWaiters({ result: settings.mode === 'cancel' ? withoutTimedOut(result) : result });
+    const published = settings.mode === 'cancel' ? withoutTimedOut(result) : result;
+    // A cancel of the canceller arriving now must not cost the waiting parents their outcome.
+    await CancellationScope.nonCancellable(() => notifyWaiters({ result: published }));
     return result;
   };
 
@@ -316,7 +288,7 @@ export async function runCanceller(
       state.lastError = describeFailure(err.cause);
       if (options.sendsCancel) {
         // The heartbeats of a slow attempt say how far it got; otherwise some attempt may have reached the service.
-        const progress = err.cause instanceof TimeoutFailure ? progressOf([err.cause.lastHeartbeatDetails]) : undefined;
+        const progress = cancelProgressOf(err);
         if (progress?.cancel) applyCancelAnswer(progress.cancel);
         else state.cancelMaybeSent = progress?.cancelRequestSent !== 'no';
       }
@@ -387,7 +359,8 @@ export async function runCanceller(
             }
             state.notCancellable = false;
           }
-          if (state.resendCancel) {
+          // Not after an operator gave up: the resend would be a new cancel request.
+          if (state.resendCancel && !giveUp) {
             state.resendCancel = false;
             state.cancelSent = false;
             continue;
@@ -450,21 +423,10 @@ export async function runCanceller(
       });
       throw err;
     }
-    const cause = err instanceof ActivityFailure ? err.cause : err;
-    const type = cause instanceof ApplicationFailure ? (cause.type ?? 'UNKNOWN') : 'UNKNOWN';
-    const message = cause instanceof Error ? cause.message : String(cause);
+    const { failure, type, message } = terminalFailure(err);
     record('ERROR', `${ref.url}: ${type}: ${message}`);
     await CancellationScope.nonCancellable(() => notifyWaiters({ failure: { type, message } }));
-    if (cause instanceof ApplicationFailure && FATAL_ERROR_TYPES.includes(type)) {
-      throw ApplicationFailure.create({
-        type,
-        message,
-        nonRetryable: true,
-        details: cause.details ?? [],
-        cause: err as Error,
-      });
-    }
-    throw err;
+    throw failure;
   }
 
   /** Waits for a cancel request in flight to end, and says whether it went out. */
@@ -475,65 +437,15 @@ export async function runCanceller(
       applyCancelAnswer((await inFlight).cancel);
       return 'yes';
     } catch (err) {
-      // The activity says what it knows; without a word (cancelled between two attempts, timed out), an earlier
-      // attempt may have reached the service.
-      const progress =
-        err instanceof ActivityFailure && err.cause instanceof CancelledFailure
-          ? progressOf(err.cause.details)
-          : undefined;
+      // The activity says what it knows; without a word (cancelled between two attempts), an earlier attempt may
+      // have reached the service.
+      const progress = cancelProgressOf(err);
       if (progress?.cancel) applyCancelAnswer(progress.cancel);
       return progress?.cancelRequestSent ?? 'maybe';
     } finally {
       cancelInFlight = undefined;
     }
   }
-}
-
-/** The {@link CancelProgress} in an activity's heartbeat or cancellation details, if that is what they hold. */
-function progressOf(details: readonly unknown[]): CancelProgress | undefined {
-  const first = details[0] as Partial<CancelProgress> | undefined;
-  const sent = first?.cancelRequestSent;
-  return sent === 'yes' || sent === 'no' || sent === 'maybe' ? (first as CancelProgress) : undefined;
-}
-
-/** Temporal stopped retrying because time ran out, or attempts did: for us, the service did not answer in time. */
-function ranOutOfTime(err: ActivityFailure): boolean {
-  return (
-    err.cause instanceof TimeoutFailure || err.retryState === 'TIMEOUT' || err.retryState === 'MAXIMUM_ATTEMPTS_REACHED'
-  );
-}
-
-function describeFailure(cause: Error | undefined): ResultError {
-  const failure = cause instanceof TimeoutFailure && cause.cause ? cause.cause : cause;
-  if (failure instanceof ApplicationFailure && failure.type && isRpcCodeName(failure.type)) {
-    return { code: RpcCode[failure.type], status: failure.type, message: failure.message };
-  }
-  const message =
-    failure instanceof TimeoutFailure
-      ? `no answer (${failure.timeoutType} timeout)`
-      : (failure?.message ?? 'no answer');
-  return { code: RpcCode.DEADLINE_EXCEEDED, status: 'DEADLINE_EXCEEDED', message };
-}
-
-function outcomeOf(operation: OperationSummary): Outcome {
-  switch (operation.state) {
-    case 'cancelled':
-      return 'CANCELLED';
-    case 'failed':
-      return 'FAILED';
-    default:
-      return 'COMPLETED';
-  }
-}
-
-function answerError(code: number, answer: { result: string; message: string }): ResultError {
-  return { code, status: answer.result, message: answer.message };
-}
-
-/** The result `cancelOperation` returns: an await's, without `timedOut`. */
-export function withoutTimedOut(result: AwaitOperationResult): Omit<AwaitOperationResult, 'timedOut'> {
-  const { timedOut: _timedOut, ...rest } = result;
-  return rest;
 }
 
 function iso(ms: number): string {

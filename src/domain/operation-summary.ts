@@ -87,19 +87,17 @@ export function summarizeOperation(value: unknown): OperationSummary {
 }
 
 /**
- * Whether an answer's `name` names the operation that was asked for. Segments must match one for one, except
- * a project: services may answer with the project number where the request named the project ID (or the
- * reverse), so a `projects/{x}` segment matches when either side is a number.
+ * Whether an answer's `name` names the operation that was asked for: the same operation ID (the last segment) in
+ * the same collection. Services do not all answer with the name as asked: Speech-to-Text answers
+ * `GET v1/operations/{id}` with the bare ID, Vertex AI may answer a short form with the operation's full nested
+ * name, and services may put the project number where the request named the project ID. So what comes before the
+ * collection may differ; an empty name, another ID or another collection may not.
  */
 export function namesSameOperation(asked: string, answered: string): boolean {
   const a = asked.split('/');
   const b = answered.split('/');
-  if (a.length !== b.length) return false;
-  return a.every(
-    (segment, i) =>
-      segment === b[i] ||
-      (i > 0 && a[i - 1] === 'projects' && (/^[0-9]+$/.test(segment) || /^[0-9]+$/.test(b[i] ?? ''))),
-  );
+  if (b.some((segment) => segment === '') || a.at(-1) !== b.at(-1)) return false;
+  return a.length === 1 || b.length === 1 || a.at(-2) === b.at(-2);
 }
 
 function summarizeMetadata(metadata: Record<string, unknown>): MetadataSummary {

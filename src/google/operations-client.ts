@@ -106,7 +106,12 @@ export class OperationsClient {
 
   /** A 2xx answer that is not what it claims: retried like any transient fault, and recorded as such. */
   private malformed(httpStatus: number, what: string): GoogleCallFailure {
-    return this.failure({ code: 'UNKNOWN', httpStatus, message: boundMessage(`malformed answer: ${what}`) });
+    // Redact before cutting: the name comes from the answer, and a cut credential no longer looks like one.
+    return this.failure({
+      code: 'UNKNOWN',
+      httpStatus,
+      message: boundMessage(redactCredentials(`malformed answer: ${what}`)),
+    });
   }
 
   private target(ref: OperationRef): string {

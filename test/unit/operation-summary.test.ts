@@ -268,8 +268,13 @@ describe('namesSameOperation: an answer names the operation asked for', () => {
     ['projects/p/locations/l/operations/o', 'projects/p/locations/l/operations/o'],
     ['projects/my-project/locations/l/operations/o', 'projects/123456789012/locations/l/operations/o'],
     ['projects/123456789012/locations/l/operations/o', 'projects/my-project/locations/l/operations/o'],
+    // Speech-to-Text answers GET v1/operations/{id} with the bare ID.
+    ['operations/8254262642733152416', '8254262642733152416'],
+    // Vertex AI may answer a short form with the full nested name.
+    ['projects/p/locations/l/operations/456', 'projects/p/locations/l/endpoints/123/operations/456'],
     ['operations/ingest/jobs/j', 'operations/ingest/jobs/j'],
     ['stream-ops.x', 'stream-ops.x'],
+    ['stream-ops.x', 'projects/p/locations/l/operations/stream-ops.x'],
   ])('%s ~ %s', (asked, answered) => {
     expect(namesSameOperation(asked, answered)).toBe(true);
   });
@@ -277,11 +282,11 @@ describe('namesSameOperation: an answer names the operation asked for', () => {
   it.each([
     ['projects/p/locations/l/operations/o', ''],
     ['projects/p/locations/l/operations/o', 'projects/p/locations/l/operations/other'],
-    ['projects/p/locations/l/operations/o', 'projects/q/locations/l/operations/o'],
-    ['projects/p/locations/l/operations/o', 'projects/p/locations/m/operations/o'],
     ['projects/p/locations/l/operations/o', 'projects/p/locations/l/operations/o/extra'],
-    ['projects/p/locations/123/operations/o', 'projects/p/locations/456/operations/o'],
+    ['projects/p/locations/l/operations/o', 'projects/p/locations/l/jobs/o'],
+    ['projects/p/locations/l/operations/o', 'projects/p/locations/l/operations//o'],
     ['operations/1', 'operations/2'],
+    ['operations/1', '2'],
   ])('%s !~ %s', (asked, answered) => {
     expect(namesSameOperation(asked, answered)).toBe(false);
   });
