@@ -10,7 +10,7 @@ import { startAwait, startCancel } from '../src/temporal/client';
 import { MAX_RETRY_DELAY_MS } from '../src/domain/google-error';
 import { LRO_OUTCOME } from '../src/domain/search-attributes';
 import type { ScriptedOperation } from '../src/testing/emulator';
-import { startStack, unique, type Stack } from './support/harness';
+import { eventually, startStack, unique, type Stack } from './support/harness';
 
 let stack: Stack;
 
@@ -27,15 +27,6 @@ function operation(script: Omit<ScriptedOperation, 'name'> = {}): { name: string
   const name = `projects/p/locations/us-central1/operations/${unique()}`;
   stack.emulator.addOperation({ name, apiVersion: 'v1', ...script });
   return { name, url: `https://alloydb.googleapis.com/v1/${name}` };
-}
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > end) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function record(handle: WorkflowHandle): Promise<{ outcome: unknown; memo: string }> {

@@ -10,7 +10,7 @@ import type { CancelOperationResult, RecordedOutcome } from '../src/domain/outco
 import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE } from '../src/domain/search-attributes';
 import { GoogleEmulator, type ScriptedOperation } from '../src/testing/emulator';
 import { cancelWorkflowId } from '../src/domain/workflow-id';
-import { startStack, unique, type Stack } from './support/harness';
+import { eventually, startStack, unique, type Stack } from './support/harness';
 
 let stack: Stack;
 let decoy: GoogleEmulator;
@@ -61,15 +61,6 @@ async function run(input: CancelOperationInput): Promise<CancelOperationResult> 
 async function outcomeAttribute(handle: WorkflowHandle): Promise<RecordedOutcome | undefined> {
   const description = await handle.describe();
   return description.typedSearchAttributes.get(LRO_OUTCOME) as RecordedOutcome | undefined;
-}
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > end) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('outcomes', () => {

@@ -87,7 +87,7 @@ test('every run records PENDING while it runs, the last one the outcome, and the
 
   // Wait until at least one run has continued as new, then read the closed run and the running one.
   let all: WorkflowExecutionDescription[] = [];
-  for (const end = Date.now() + 30_000; Date.now() < end; ) {
+  for (const end = Date.now() + 30_000; Date.now() < end;) {
     all = await runs(stack.env.client, handle.workflowId);
     if (all.length >= 2) break;
     await new Promise((resolve) => setTimeout(resolve, 200));

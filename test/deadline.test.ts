@@ -8,7 +8,7 @@ import { extendTimeoutUpdate, giveUpSignal, statusQuery } from '../src/domain/ca
 import { startAwait, startCancel } from '../src/temporal/client';
 import type { CancelOperationResult } from '../src/domain/outcome';
 import type { ScriptedFailure } from '../src/testing/emulator';
-import { startStack, unique, type Stack } from './support/harness';
+import { eventually, startStack, unique, type Stack } from './support/harness';
 
 let stack: Stack;
 
@@ -27,15 +27,6 @@ function operation(): { name: string; url: string } {
   const name = `projects/p/locations/us-central1/operations/${unique()}`;
   stack.emulator.addOperation({ name, apiVersion: 'v1', afterCancel: { to: { kind: 'cancelled' } } });
   return { name, url: `https://alloydb.googleapis.com/v1/${name}` };
-}
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > end) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function memo(handle: WorkflowHandle): Promise<string> {

@@ -10,7 +10,12 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { validateCancelInput } from '../src/domain/canceller-input';
 import { InvalidArgumentError } from '../src/domain/invalid-argument';
-import { assertAllowed, parseAllowedHosts, parseOperationRef, type OperationRefInput } from '../src/domain/operation-ref';
+import {
+  assertAllowed,
+  parseAllowedHosts,
+  parseOperationRef,
+  type OperationRefInput,
+} from '../src/domain/operation-ref';
 import { GoogleEmulator } from '../src/testing/emulator';
 import corpus from './hostile-inputs.json';
 import { startStack, unique, type Stack } from './support/harness';

@@ -97,19 +97,63 @@ test('a parent alone starts the canceller as its child', async () => {
   expect(stack.emulator.count({ route: 'cancel', name: op.name })).toBe(1);
 });
 
-test("a joined canceller's failure reaches every parent with its type", async () => {
-  const op = operation(0, 'permission-denied');
-  const [owner, joiner] = await Promise.all([
-    startParent(unique('parent'), op.url),
-    startParent(unique('parent'), op.url),
-  ]);
-  for (const parent of [owner, joiner]) {
-    const err = await parent.result().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect((err as WorkflowFailedError).cause).toBeInstanceOf(ApplicationFailure);
-    expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe('PERMISSION_DENIED');
-  }
+test.each(['PERMISSION_DENIED', 'DATA_LOSS'] as const)(
+  "a canceller's %s failure reaches the parent that started it and the one that joined with one type",
+  async (code) => {
+    const op = operation(0);
+    stack.emulator.failNext({ route: 'get', name: op.name }, { code, times: 100 });
+    const [owner, joiner] = await Promise.all([
+      startParent(unique('parent'), op.url),
+      startParent(unique('parent'), op.url),
+    ]);
+    for (const parent of [owner, joiner]) {
+      const err = await parent.result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((err as WorkflowFailedError).cause).toBeInstanceOf(ApplicationFailure);
+      expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe(code);
+    }
+    expect(stack.emulator.count({ route: 'cancel', name: op.name })).toBe(1);
+  },
+);
+
+test('cancelling the parent that started the canceller leaves it running for the others', async () => {
+  const op = operation(3_000);
+  const owner = await startParent(unique('parent'), op.url);
+  await until(async () => (await canceller(op.url).catch(() => undefined))?.status.name === 'RUNNING');
+  const joiner = await startParent(unique('parent'), op.url);
+  await until(() => hasJoined(joiner));
+  await owner.cancel();
+  expect(await joiner.result()).toBe('CANCELLED');
+  const description = await canceller(op.url);
+  expect(description.status.name).toBe('COMPLETED');
+  expect(description.typedSearchAttributes.get(LRO_OUTCOME)).toBe('CANCELLED');
+});
+
+test('a parent that comes after the canceller ended reads its outcome, and sends no second cancel', async () => {
+  const op = operation(0);
+  expect(await (await startParent(unique('parent'), op.url)).result()).toBe('CANCELLED');
+  const late = await startParent(unique('parent'), op.url);
+  expect(await late.result()).toBe('CANCELLED');
   expect(stack.emulator.count({ route: 'cancel', name: op.name })).toBe(1);
+  expect((await late.fetchHistory()).events?.some((e) => e.activityTaskScheduledEventAttributes)).toBe(true);
+});
+
+test('a canceller takes at most 100 waiters, so its continue-as-new input stays bounded', async () => {
+  const op = operation(60_000);
+  const handle = await startCancel(
+    stack.env.client,
+    { operation: op.url, poll: { initialInterval: '1h' } },
+    { taskQueue: stack.taskQueue },
+  );
+  for (let i = 0; i < 105; i++) await handle.signal(joinSignal, { workflowId: `waiter-${i}` });
+  await handle.signal(joinSignal, { workflowId: 'x'.repeat(2_000) });
+  stack.emulator.setState(op.name, { kind: 'cancelled' });
+  await handle.signal(pollNowSignal);
+  expect((await handle.result()).outcome).toBe('CANCELLED');
+  const signalled = ((await handle.fetchHistory()).events ?? []).filter(
+    (e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes,
+  );
+  expect(signalled).toHaveLength(100);
 });
 
 test('bad input fails the parent workflow (not its task) with INVALID_ARGUMENT, before anything is sent', async () => {

@@ -168,3 +168,17 @@ export async function scrapeMetric(metricsBind: string, metric: string): Promise
   }
   return samples;
 }
+
+/** Reads until `done` says yes or `timeoutMs` passes, and returns the last value read. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > end) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
