@@ -11,9 +11,9 @@ import type {
   CancelProgress,
   CancelRequestSent,
   GetAnswer,
+  OperationCall,
 } from '../src/domain/call-answers';
 import { countGoogleApiError } from '../src/domain/metrics';
-import type { OperationRefInput } from '../src/domain/operation-ref';
 import { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from '../src/google/operations-client';
 import { isRetryable } from '../src/domain/rpc-code';
 
@@ -29,24 +29,29 @@ export const HEARTBEAT_EVERY_MS = 1_000;
 /** Creates the activities. The worker passes real dependencies; tests pass real ones aimed at the emulator. */
 export function createActivities(deps: ActivityDeps) {
   const client = new OperationsClient(deps);
-  const requestCancel = async (input: OperationRefInput): Promise<CancelAnswer> => {
+  /** Who acted, for the answer: the account named, or the worker's own identity. */
+  const actedAs = async (input: OperationCall): Promise<{ principal?: string }> => {
+    const principal = await client.principal(input);
+    return principal === undefined ? {} : { principal };
+  };
+  const requestCancel = async (input: OperationCall): Promise<CancelAnswer> => {
     const answer = await classifyFailures('cancel', () => client.cancel(input, Context.current().cancellationSignal));
     if (answer.result !== 'accepted') countGoogleApiError(Context.current().metricMeter, 'cancel', answer.result);
     log.info('cancel answered', { operation: input.operation, result: answer.result });
     return answer;
   };
-  const get = async (input: OperationRefInput): Promise<GetAnswer> => {
+  const get = async (input: OperationCall): Promise<GetAnswer> => {
     const answer = await client.get(input, Context.current().cancellationSignal);
     if (!answer.found) countGoogleApiError(Context.current().metricMeter, 'get', 'NOT_FOUND');
-    return answer;
+    return { ...answer, ...(await actedAs(input)) };
   };
   return {
     /** `POST {name}:cancel`. UNIMPLEMENTED, NOT_FOUND and FAILED_PRECONDITION are answers, not failures. */
-    async requestCancel(input: OperationRefInput): Promise<CancelAnswer> {
+    async requestCancel(input: OperationCall): Promise<CancelAnswer> {
       return whileHeartbeating(() => requestCancel(input));
     },
     /** `GET {name}`: a bounded summary of the operation, or "not found". */
-    async getOperation(input: OperationRefInput): Promise<GetAnswer> {
+    async getOperation(input: OperationCall): Promise<GetAnswer> {
       return whileHeartbeating(() => classifyFailures('get', () => get(input)));
     },
     /**
@@ -59,7 +64,7 @@ export function createActivities(deps: ActivityDeps) {
      * Cancelled by the workflow, it fails with a `CancelledFailure` whose details (a {@link CancelProgress}) say
      * whether the cancel request went out, and its answer if it came; a slow call's heartbeats carry the same.
      */
-    async cancelAndGet(input: OperationRefInput): Promise<CancelAndGetAnswer> {
+    async cancelAndGet(input: OperationCall): Promise<CancelAndGetAnswer> {
       const signal = Context.current().cancellationSignal;
       let sent: CancelRequestSent = 'no';
       let answered: CancelAnswer | undefined;
@@ -72,9 +77,9 @@ export function createActivities(deps: ActivityDeps) {
           const cancel = await requestCancel(input);
           sent = 'yes';
           answered = cancel;
-          if (cancel.result === 'UNIMPLEMENTED') return { cancel };
+          if (cancel.result === 'UNIMPLEMENTED') return { cancel, ...(await actedAs(input)) };
           try {
-            return { cancel, get: await get(input) };
+            return { cancel, get: await get(input), ...(await actedAs(input)) };
           } catch (err) {
             if (!(err instanceof GoogleCallFailure)) throw err;
             const failure = googleFailure('get', err);
@@ -84,6 +89,7 @@ export function createActivities(deps: ActivityDeps) {
             return {
               cancel,
               getFailed: { code, message, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) },
+              ...(await actedAs(input)),
             };
           }
         }, progress);

@@ -15,7 +15,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { startCancel } from '../src/temporal/client';
 import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from '../src/google/google-auth';
 import { createDispatcher } from '../src/google/http-dispatcher';
-import { parseAllowedHosts } from '../src/domain/operation-ref';
+import { parseAllowedHosts } from '../src/domain/host-allowlist';
 import type { CancelOperationResult } from '../src/domain/outcome';
 import type { ScriptedOperation } from '../src/testing/emulator';
 import { startDevServer } from '../src/testing/temporal-servers';

@@ -25,7 +25,7 @@ import type { AwaitOperationInput, CancelOperationInput, PollOptions } from '../
 import { startAwait, startCancel } from '../src/temporal/client';
 import { googleAuthorizer } from '../src/google/google-auth';
 import { createDispatcher } from '../src/google/http-dispatcher';
-import { parseAllowedHosts } from '../src/domain/operation-ref';
+import { parseAllowedHosts } from '../src/domain/host-allowlist';
 import { GoogleEmulator, type ScriptedFailure, type ScriptedOperation } from '../src/testing/emulator';
 import { startDevServer } from '../src/testing/temporal-servers';
 

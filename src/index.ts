@@ -32,7 +32,23 @@ export {
 export { DEFAULT_POLL_SCHEDULE, pollDelay, type PollSchedule } from './domain/backoff';
 export { startAwait, startCancel, type StartOptions } from './temporal/client';
 export { EXIT_CODES, ExitError, exitCodeForOutcome } from './domain/exit-codes';
-export { CLOUD_PLATFORM_SCOPE, googleAuthorizer, redactCredentials, type RequestAuthorizer } from './google/google-auth';
+export {
+  CLOUD_PLATFORM_SCOPE,
+  googleAuthorizer,
+  type GoogleAuthorizerOptions,
+  type RequestAuthorizer,
+} from './google/google-auth';
+export { boundedErrorBody, MAX_ERROR_BODY_LENGTH, redactCredentials } from './domain/redaction';
+export {
+  ALLOWED_RESOURCES_ENV,
+  ALLOWED_SERVICES_ENV,
+  checkScope,
+  fallsUnder,
+  IMPERSONATION_ALLOWED_ENV,
+  scopePolicyFromEnv,
+  type ResourcePattern,
+  type ScopePolicy,
+} from './domain/scope-policy';
 export {
   boundRetryDelay,
   MAX_RETRY_DELAY_MS,
@@ -46,11 +62,15 @@ export { GOOGLE_API_ERRORS_METRIC, OUTCOMES_METRIC, POLLS_BUCKETS, POLLS_METRIC 
 export {
   ALLOWED_HOSTS_ENV,
   assertAllowed,
-  MAX_OPERATION_LENGTH,
+  isLoopback,
   parseAllowedHosts,
+  type HostAllowlist,
+  type HostTarget,
+} from './domain/host-allowlist';
+export {
+  MAX_OPERATION_LENGTH,
   parseOperationRef,
   serviceForHost,
-  type HostAllowlist,
   type OperationRef,
   type OperationRefInput,
 } from './domain/operation-ref';

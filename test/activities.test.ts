@@ -7,16 +7,18 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { GoogleAuth } from 'google-auth-library';
-import type { Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { createActivities, type ActivityDeps } from '../activities';
-import type { CancelAndGetAnswer, CancelAnswer, GetAnswer } from '../src/domain/call-answers';
+import type { CancelAndGetAnswer, CancelAnswer, GetAnswer, OperationCall } from '../src/domain/call-answers';
 import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from '../src/google/google-auth';
 import { createDispatcher } from '../src/google/http-dispatcher';
-import type { OperationRefInput } from '../src/domain/operation-ref';
-import { parseAllowedHosts } from '../src/domain/operation-ref';
+
+import { parseAllowedHosts } from '../src/domain/host-allowlist';
 import { GoogleEmulator, type RecordedRequest, type ScriptedOperation } from '../src/testing/emulator';
 import { unique, useEmulatorCredentials } from './support/harness';
 
+/** The metadata server's account: the worker's own identity here. */
+const WORKER = 'emulator@emulator-project.iam.gserviceaccount.com';
 let emulator: GoogleEmulator;
 let decoy: GoogleEmulator;
 let dispatcher: Dispatcher;
@@ -53,17 +55,17 @@ const quietLogger = new DefaultLogger('ERROR');
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function requestCancel(activityDeps: ActivityDeps, input: OperationRefInput): Promise<CancelAnswer> {
+function requestCancel(activityDeps: ActivityDeps, input: OperationCall): Promise<CancelAnswer> {
   const activities = createActivities(activityDeps);
   return new MockActivityEnvironment(undefined, { logger: quietLogger }).run(activities.requestCancel, input);
 }
 
-function getOperation(activityDeps: ActivityDeps, input: OperationRefInput): Promise<GetAnswer> {
+function getOperation(activityDeps: ActivityDeps, input: OperationCall): Promise<GetAnswer> {
   const activities = createActivities(activityDeps);
   return new MockActivityEnvironment(undefined, { logger: quietLogger }).run(activities.getOperation, input);
 }
 
-function cancelAndGet(activityDeps: ActivityDeps, input: OperationRefInput): Promise<CancelAndGetAnswer> {
+function cancelAndGet(activityDeps: ActivityDeps, input: OperationCall): Promise<CancelAndGetAnswer> {
   const activities = createActivities(activityDeps);
   return new MockActivityEnvironment(undefined, { logger: quietLogger }).run(activities.cancelAndGet, input);
 }
@@ -112,7 +114,11 @@ const SEEDS = {
     name: (id: string) => `organizations/o/locations/global/operations/${id}`,
   },
   dai: { host: 'dai.googleapis.com', version: 'v1', name: (id: string) => `operations/ingest/jobs/batch-7/${id}` },
-  datastream: { host: 'datastream.googleapis.com', version: 'v1', name: (id: string) => `stream-ops.${id}` },
+  datastream: {
+    host: 'datastream.googleapis.com',
+    version: 'v1',
+    name: (id: string) => `projects/p/locations/us-central1/operations/stream-ops.${id}`,
+  },
 };
 
 /** Registers an operation of a seed shape; returns the activity input, the resource name and the API version. */
@@ -192,7 +198,8 @@ describe('cancel and get answers', () => {
     const op = scripted('alloydb', { afterCancel: { to: { kind: 'cancelled' } } });
     expect(await cancelAndGet(shared, op.input)).toEqual({
       cancel: { result: 'accepted' },
-      get: { found: true, operation: expect.objectContaining({ done: true, state: 'cancelled' }) },
+      get: { found: true, operation: expect.objectContaining({ done: true, state: 'cancelled' }), principal: WORKER },
+      principal: WORKER,
     });
     expect(emulator.requests.filter((r) => r.name === op.name).map((r) => r.route)).toEqual(['cancel', 'get']);
   });
@@ -201,6 +208,7 @@ describe('cancel and get answers', () => {
     const op = scripted('alloydb', { onCancel: 'unimplemented' });
     expect(await cancelAndGet(shared, op.input)).toEqual({
       cancel: { result: 'UNIMPLEMENTED', message: expect.any(String) },
+      principal: WORKER,
     });
     expect(emulator.count({ route: 'get', name: op.name })).toBe(0);
   });
@@ -211,6 +219,7 @@ describe('cancel and get answers', () => {
     expect(await cancelAndGet(shared, op.input)).toEqual({
       cancel: { result: 'accepted' },
       getFailed: { code: 'UNAVAILABLE', message: 'The service is currently unavailable.', retryDelayMs: 3_000 },
+      principal: WORKER,
     });
   });
 
@@ -268,6 +277,7 @@ describe('cancel and get answers', () => {
     expect(await getOperation(shared, input)).toEqual({
       found: false,
       message: expect.stringMatching(/not found/),
+      principal: WORKER,
     });
   });
 
@@ -319,6 +329,50 @@ describe('hosts', () => {
     expect(decoy.requests).toHaveLength(0);
     // Not even the metadata server was asked: no credentials were looked up for the decoy.
     expect(emulator.requests.slice(before)).toEqual([]);
+  });
+});
+
+describe('plain http only for loopback hosts and entries written http://', () => {
+  // The decoy under a name that is not loopback: this dispatcher resolves *.corp.test to it, as a DNS server would.
+  const corpDispatcher = new Agent({
+    connect: {
+      lookup: (_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+        options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4),
+    } as object,
+  });
+  afterAll(() => corpDispatcher.close());
+  const decoyPort = (): string => decoy.hostPort.slice(decoy.hostPort.lastIndexOf(':') + 1);
+
+  test('an http reference to a host allowlisted bare is refused, with zero requests and no token fetched', async () => {
+    const before = emulator.requests.length;
+    const decoyBefore = decoy.requests.length;
+    const bare = deps({ dispatcher: corpDispatcher, allowlist: parseAllowedHosts(`api.corp.test:${decoyPort()}`) });
+    const input = { operation: `http://api.corp.test:${decoyPort()}/v1/projects/p/locations/l/operations/o` };
+    const failure = await failureOf(requestCancel(bare, input));
+    expect(failure).toMatchObject({ type: 'INVALID_ARGUMENT', nonRetryable: true });
+    expect(failure.message).toMatch(/^operation: must use https for api\.corp\.test/);
+    expect(decoy.requests.length).toBe(decoyBefore);
+    expect(emulator.requests.slice(before)).toEqual([]);
+  });
+
+  test('an entry written http:// takes http', async () => {
+    const decoyBefore = decoy.requests.length;
+    const explicit = deps({
+      dispatcher: corpDispatcher,
+      allowlist: parseAllowedHosts(`http://api.corp.test:${decoyPort()}`),
+    });
+    const input = { operation: `http://api.corp.test:${decoyPort()}/v1/projects/p/locations/l/operations/o` };
+    // The decoy does not know the worker's token (401): what matters is that the request went out, over http.
+    await requestCancel(explicit, input).catch(() => undefined);
+    expect(decoy.requests.slice(decoyBefore).map((r) => r.route)).toContain('cancel');
+  });
+
+  test('a loopback host allowlisted bare takes http', async () => {
+    const decoyBefore = decoy.requests.length;
+    const loopback = deps({ allowlist: parseAllowedHosts(decoy.hostPort) });
+    const input = { operation: `${decoy.url}/v1/projects/p/locations/l/operations/o` };
+    await requestCancel(loopback, input).catch(() => undefined);
+    expect(decoy.requests.slice(decoyBefore).map((r) => r.route)).toContain('cancel');
   });
 });
 
@@ -468,6 +522,38 @@ describe('a service-account key', () => {
     expect(header).toMatchObject({ alg: 'RS256', kid: key.private_key_id });
     expect(payload).toMatchObject({ iss: key.client_email });
     expect(tokenFetchesSince(before)).toBe(0);
+  });
+});
+
+describe('the quota project', () => {
+  test('GOOGLE_CLOUD_QUOTA_PROJECT reaches x-goog-user-project, for the worker and for an account it impersonates', async () => {
+    const saved = process.env['GOOGLE_CLOUD_QUOTA_PROJECT'];
+    process.env['GOOGLE_CLOUD_QUOTA_PROJECT'] = 'billing-project-7';
+    try {
+      const account = 'quota@team.iam.gserviceaccount.com';
+      emulator.allowImpersonation(account);
+      const billed = deps({
+        authorizer: googleAuthorizer(new GoogleAuth({ scopes: CLOUD_PLATFORM_SCOPE }), { iamEndpoint: emulator.url }),
+        policy: { impersonation: [account] },
+      });
+      const own = scripted('alloydb');
+      const asAccount = scripted('alloydb');
+      expect(await requestCancel(billed, own.input)).toEqual({ result: 'accepted' });
+      expect(await requestCancel(billed, { ...asAccount.input, impersonate: account })).toEqual({ result: 'accepted' });
+      for (const op of [own, asAccount]) {
+        expect(logFor(op.name)[0]?.headers['x-goog-user-project']).toBe('billing-project-7');
+      }
+      expect(logFor(asAccount.name)[0]?.principal).toBe(account);
+    } finally {
+      if (saved === undefined) delete process.env['GOOGLE_CLOUD_QUOTA_PROJECT'];
+      else process.env['GOOGLE_CLOUD_QUOTA_PROJECT'] = saved;
+    }
+  });
+
+  test('without one, no x-goog-user-project is sent', async () => {
+    const op = scripted('alloydb');
+    await requestCancel(deps(), op.input);
+    expect(logFor(op.name)[0]?.headers).not.toHaveProperty('x-goog-user-project');
   });
 });
 

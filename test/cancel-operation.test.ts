@@ -44,7 +44,11 @@ const SEEDS = {
     name: `organizations/o/locations/global/operations/${id}`,
   }),
   dai: (id: string) => ({ host: 'dai.googleapis.com', version: 'v1', name: `operations/ingest/jobs/${id}` }),
-  datastream: (id: string) => ({ host: 'datastream.googleapis.com', version: 'v1', name: `stream-ops.${id}` }),
+  datastream: (id: string) => ({
+    host: 'datastream.googleapis.com',
+    version: 'v1',
+    name: `projects/p/locations/us-central1/operations/stream-ops.${id}`,
+  }),
 };
 
 function scripted(seed: keyof typeof SEEDS, script: Omit<ScriptedOperation, 'name'> = {}) {
@@ -119,7 +123,7 @@ describe('outcomes', () => {
     expect(result.metadata?.cancelRequested).toBeUndefined();
   });
 
-  test('UNIMPLEMENTED: the service does not support cancel (Datastream, a bare {name})', async () => {
+  test('UNIMPLEMENTED: the service does not support cancel (Datastream, {name})', async () => {
     const op = scripted('datastream', { onCancel: 'unimplemented' });
     const result = await run({ operation: op.url, poll: FAST_POLL });
     expect(result).toMatchObject({ outcome: 'UNIMPLEMENTED', cancelAccepted: false, polls: 0, error: { code: 12 } });
@@ -136,6 +140,23 @@ describe('outcomes', () => {
     const op = scripted('alloydb', { initial: { kind: 'succeeded' } });
     const result = await run({ operation: op.url, poll: FAST_POLL });
     expect(result).toMatchObject({ outcome: 'COMPLETED', cancelAccepted: false, polls: 1 });
+  });
+
+  test("CANCELLED: Firestore's operations sit under the (default) database, parentheses and all", async () => {
+    const name = `projects/p/databases/(default)/operations/${unique('ASA3NDEwOTg0NjExChp0bHVhZmVkBxJsYXJ0bmVjc3Utc2Jvai1uaW1kYRQKLRI')}`;
+    stack.emulator.addOperation({
+      name,
+      apiVersion: 'v1',
+      service: 'firestore.googleapis.com',
+      afterCancel: { to: { kind: 'cancelled' } },
+    });
+    const url = `https://firestore.googleapis.com/v1/${name}`;
+    const result = await run({ operation: url, poll: FAST_POLL });
+    expect(result).toMatchObject({ outcome: 'CANCELLED', operation: url, cancelAccepted: true });
+    expect(stack.emulator.requests.filter((r) => r.name === name).map((r) => r.path)).toEqual([
+      `/v1/${name}:cancel`,
+      `/v1/${name}`,
+    ]);
   });
 
   test('NOT_FOUND after the grace period', async () => {

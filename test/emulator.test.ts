@@ -607,6 +607,7 @@ describe('request log', () => {
         body: '{}',
         bearer: token,
         authorized: true,
+        principal: emulator.serviceAccountEmail,
         status: 200,
         headers: expect.objectContaining({ authorization: `Bearer ${token}`, 'content-type': 'application/json' }),
       },
@@ -740,5 +741,67 @@ describe('failNext', () => {
     expect(() => emulator.failNext({}, { code: 'INTERNAL', retryDelay: '2 seconds' })).toThrow(RangeError);
     expect(() => emulator.failNext({}, { code: 'INTERNAL', retryAfter: '3\r\nx-evil: 1' })).toThrow(RangeError);
     expect(() => emulator.failNext({}, { code: 'INTERNAL', times: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("IAM Credentials' generateAccessToken", () => {
+  const TARGET = 'canceller@team.iam.gserviceaccount.com';
+  const mint = (bearer: string | undefined, body = { scope: [SCOPE], lifetime: '3600s' }, target = TARGET) =>
+    fetch(`${emulator.url}/v1/projects/-/serviceAccounts/${target}:generateAccessToken`, {
+      method: 'POST',
+      headers: { ...(bearer === undefined ? {} : auth(bearer)), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('refuses a caller without a valid token (401)', async () => {
+    await expectEnvelope(await mint(undefined), 401, 'UNAUTHENTICATED');
+    await expectEnvelope(await mint('ya29.not-issued'), 401, 'UNAUTHENTICATED');
+  });
+
+  it('refuses a caller not told it may impersonate the account (403)', async () => {
+    const error = await expectEnvelope(await mint(token), 403, 'PERMISSION_DENIED');
+    expect(error['message']).toMatch(/iam\.serviceAccounts\.getAccessToken/);
+  });
+
+  it('mints a token that acts as the account, authenticated by the caller', async () => {
+    emulator.allowImpersonation(TARGET);
+    const res = await mint(token);
+    expect(res.status).toBe(200);
+    const { accessToken, expireTime } = (await json(res)) as { accessToken: string; expireTime: string };
+    expect(Date.parse(expireTime) - Date.now()).toBeGreaterThan(3500_000);
+    expect(emulator.tokensIssued()).toContain(accessToken);
+    add();
+    expect((await getOp(OP, 'v1', accessToken)).status).toBe(200);
+    const [call, get] = emulator.requests.slice(-2);
+    expect(call).toMatchObject({ route: 'iam', name: TARGET, principal: emulator.serviceAccountEmail });
+    expect(get).toMatchObject({ route: 'get', principal: TARGET, authorized: true });
+  });
+
+  it('allows callers one by one: another account may not mint for the target', async () => {
+    emulator.allowImpersonation(TARGET, 'someone-else@p.iam.gserviceaccount.com');
+    await expectEnvelope(await mint(token), 403, 'PERMISSION_DENIED');
+  });
+
+  it('wants a scope, and caps the lifetime at an hour', async () => {
+    emulator.allowImpersonation(TARGET);
+    await expectEnvelope(await mint(token, { scope: [], lifetime: '60s' }), 400, 'INVALID_ARGUMENT');
+    const res = await mint(token, { scope: [SCOPE], lifetime: '43200s' });
+    const { expireTime } = (await json(res)) as { expireTime: string };
+    expect(Date.parse(expireTime) - Date.now()).toBeLessThanOrEqual(3600_000);
+  });
+
+  it('takes failNext answers for the iam route, and only there', async () => {
+    emulator.allowImpersonation(TARGET);
+    emulator.failNext({ route: 'iam', name: TARGET }, { code: 'UNAVAILABLE' });
+    add();
+    expect((await getOp()).status).toBe(200);
+    await expectEnvelope(await mint(token), 503, 'UNAVAILABLE');
+    expect((await mint(token)).status).toBe(200);
+  });
+
+  it('logs every call with the account its bearer acts as', async () => {
+    add();
+    await getOp();
+    expect(emulator.requests.at(-1)).toMatchObject({ route: 'get', principal: emulator.serviceAccountEmail });
   });
 });

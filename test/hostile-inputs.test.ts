@@ -10,12 +10,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { validateCancelInput } from '../src/domain/canceller-input';
 import { InvalidArgumentError } from '../src/domain/invalid-argument';
-import {
-  assertAllowed,
-  parseAllowedHosts,
-  parseOperationRef,
-  type OperationRefInput,
-} from '../src/domain/operation-ref';
+import { parseOperationRef, type OperationRefInput } from '../src/domain/operation-ref';
+import { assertAllowed, parseAllowedHosts } from '../src/domain/host-allowlist';
 import { GoogleEmulator } from '../src/testing/emulator';
 import corpus from './hostile-inputs.json';
 import { startStack, unique, type Stack } from './support/harness';

@@ -25,6 +25,9 @@ const runtime = Runtime.install({
 });
 
 const FAST_POLL: PollOptions = { initialInterval: '100ms', maximumInterval: '300ms' };
+const TEAM = 'team.iam.gserviceaccount.com';
+/** An account the worker may impersonate, and IAM Credentials lets it. */
+const IMPERSONATED = `scan@${TEAM}`;
 const HOST = 'alloydb.googleapis.com';
 const VERSION = 'v1beta';
 
@@ -84,7 +87,8 @@ describe('on a real dev server', () => {
   let keyTaskQueue: string;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ policy: { impersonation: [`*@${TEAM}`] } });
+    stack.emulator.allowImpersonation(IMPERSONATED);
     key = stack.emulator.trustServiceAccountKey();
     keyTaskQueue = unique('tq-key');
     keyWorker = await createCancellerWorker({
@@ -156,6 +160,8 @@ describe('on a real dev server', () => {
       run({ operation: operation({ onCancel: 'permission-denied' }).url, poll: FAST_POLL }),
       run({ operation: 'http://127.0.0.1:1/v1/operations/x' }),
       run({ operation: operation().url, poll: FAST_POLL }, keyTaskQueue),
+      run({ operation: operation().url, poll: FAST_POLL, impersonate: IMPERSONATED }),
+      run({ operation: operation().url, poll: FAST_POLL, impersonate: `refused@${TEAM}` }),
     ]);
     expect(first).toEqual([
       'CANCELLED',
@@ -168,11 +174,15 @@ describe('on a real dev server', () => {
       'failed: PERMISSION_DENIED',
       'failed: INVALID_ARGUMENT',
       'CANCELLED',
+      'CANCELLED',
+      'failed: PERMISSION_DENIED',
     ]);
 
     // The emulator now echoes credentials it has seen back in its error messages.
     const token = stack.emulator.tokensIssued().at(-1) ?? '';
     const jwt = stack.emulator.requests.find((r) => r.bearer?.startsWith('eyJ'))?.bearer ?? '';
+    const impersonated = stack.emulator.requests.find((r) => r.principal === IMPERSONATED)?.bearer ?? '';
+    expect(impersonated).toMatch(/^ya29\./);
     expect(token).toMatch(/^ya29\./);
     expect(jwt).toMatch(/^eyJ/);
     const second = await Promise.all([
@@ -188,8 +198,19 @@ describe('on a real dev server', () => {
         { operation: echoed({}, { code: 'INTERNAL', message: `jwt was Bearer ${jwt.slice(0, 40)}` }), poll: FAST_POLL },
         keyTaskQueue,
       ),
+      run({
+        operation: echoed({}, { code: 'INTERNAL', message: `impersonated token ${impersonated} was refused` }),
+        poll: FAST_POLL,
+        impersonate: IMPERSONATED,
+      }),
     ]);
-    expect(second).toEqual(['CANCELLED', 'failed: INVALID_ARGUMENT', 'failed: UNAUTHENTICATED', 'CANCELLED']);
+    expect(second).toEqual([
+      'CANCELLED',
+      'failed: INVALID_ARGUMENT',
+      'failed: UNAUTHENTICATED',
+      'CANCELLED',
+      'CANCELLED',
+    ]);
 
     // A 401 after revocation: the worker refreshes its token once and carries on.
     stack.emulator.revokeTokens();
@@ -234,7 +255,7 @@ describe('on a real dev server', () => {
         `${logLines.length} log lines scanned, ${secrets.length} secrets checked ` +
         `(${stack.emulator.tokensIssued().length} tokens), leaked = ${leaks.length}\n`,
     );
-    expect(handles.length).toBe(15);
+    expect(handles.length).toBe(18);
     expect(events).toBeGreaterThan(100);
     expect(logLines.length).toBeGreaterThan(0);
     expect(leaks).toEqual([]);

@@ -97,7 +97,13 @@ describe('start-up problems: one line on stderr, a non-zero exit, no stack trace
   test.each([
     ['LRO_EMULATOR_HOST', 'localhost'],
     ['LRO_METRICS_BIND', 'everywhere'],
-  ])('bad %s: exit 2, naming the variable', async (name, value) => {
+    ['LRO_ALLOWED_SERVICES', 'alloydb.googleapis.com,not a service'],
+    ['LRO_ALLOWED_RESOURCES', 'projects/prod-*,projects/p*d'],
+    ['LRO_ALLOWED_RESOURCES', 'projects/.*'],
+    ['LRO_ALLOWED_RESOURCES', 'projects//x'],
+    ['LRO_IMPERSONATION_ALLOWED', 'canceller@team.iam.gserviceaccount.com,*'],
+    ['LRO_IMPERSONATION_ALLOWED', 'not-an-email'],
+  ])('bad %s (%s): exit 2, naming the variable', async (name, value) => {
     const result = await startWorker({ ...workingEnv(), [name]: value }).exit;
     expect(result.code).toBe(EXIT_CODES.USAGE);
     expect(lines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^temporal-gcp-lro worker: ${name}: `))]);

@@ -33,6 +33,8 @@ export interface CancellerState {
   lastError?: ResultError;
   /** Workflows waiting for the outcome (`join`), by workflow ID. */
   waiters?: string[];
+  /** The account the calls were made as (an email), once an answer said. */
+  principal?: string;
 }
 
 /** At most this many workflows can wait for one canceller's outcome: the list travels through continue-as-new. */

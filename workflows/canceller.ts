@@ -116,7 +116,7 @@ export async function runCanceller(
   restart: (state: CancellerState) => Promise<never>,
 ): Promise<AwaitOperationResult> {
   const { ref } = settings;
-  const refInput = { operation: ref.url };
+  const refInput = { operation: ref.url, ...(settings.impersonate ? { impersonate: settings.impersonate } : {}) };
   const now = (): number => Date.now();
   const state = carried ?? initialState(settings, now());
   let outcome: RecordedOutcome = 'PENDING';
@@ -145,6 +145,7 @@ export async function runCanceller(
       ...(cancelRequested === undefined ? {} : { cancelRequested }),
       ...(state.lastOperation ? { lastOperation: state.lastOperation } : {}),
       ...(state.lastError ? { lastError: state.lastError } : {}),
+      ...(state.principal ? { principal: state.principal } : {}),
       ...(nextPollAt === undefined ? {} : { nextPollAt: iso(nextPollAt) }),
       deadline: iso(state.deadline),
       startedAt: iso(state.startedAt),
@@ -216,7 +217,8 @@ export async function runCanceller(
       : cancelRequestSent() === 'maybe'
         ? 'may have been sent'
         : 'not accepted';
-    record(final, `${ref.url} after ${state.polls} poll(s), cancel ${cancelNote}`);
+    const actedAs = state.principal ? `, as ${state.principal}` : '';
+    record(final, `${ref.url} after ${state.polls} poll(s), cancel ${cancelNote}${actedAs}`);
     const result: AwaitOperationResult = {
       operation: ref.url,
       service: ref.service,
@@ -224,6 +226,7 @@ export async function runCanceller(
       outcome: final,
       cancelAccepted: state.cancelAccepted,
       polls: state.polls,
+      ...(state.principal ? { principal: state.principal } : {}),
       ...(resultError ? { error: resultError } : {}),
       ...(last?.state === 'succeeded' && last.responseType ? { responseType: last.responseType } : {}),
       ...(last?.metadata ? { metadata: last.metadata } : {}),
@@ -318,6 +321,7 @@ export async function runCanceller(
           got = NO_ANSWER;
         } else {
           const { cancel } = answer;
+          if (answer.principal) state.principal = answer.principal;
           applyCancelAnswer(cancel);
           if (cancel.result === 'UNIMPLEMENTED') return finish('UNIMPLEMENTED', answerError(12, cancel));
           got = answer.get;
@@ -339,6 +343,7 @@ export async function runCanceller(
       if (got === NO_ANSWER && !giveUp && state.deadline > deadlineWhenCalled) continue;
 
       if (got !== NO_ANSWER && got !== undefined) {
+        if (got.principal) state.principal = got.principal;
         state.polls++;
         pollsThisRun++;
         delete state.lastError;

@@ -42,6 +42,7 @@ export const REF_HELP = `  --service <host>        the API host, with a resource
 export const START_HELP = `  --task-queue <queue>    where the worker polls (default: $${TASK_QUEUE_ENV}, else ${DEFAULT_TASK_QUEUE})
   --not-found-grace <d>   how long NOT_FOUND is taken as "not visible yet" (default 30s)
   --poll-interval <d>     first GetOperation interval; it backs off from there (default 1s)
+  --impersonate <email>   act as this service account (the worker's LRO_IMPERSONATION_ALLOWED must allow it)
   --wait                  stay, show progress, and exit with the outcome's code`;
 export const REF_OPTIONS: Record<string, OptionSpec> = {
   service: { type: 'string' },
@@ -52,6 +53,7 @@ export const START_OPTIONS: Record<string, OptionSpec> = {
   'task-queue': { type: 'string' },
   'not-found-grace': { type: 'string' },
   'poll-interval': { type: 'string' },
+  impersonate: { type: 'string' },
   wait: { type: 'boolean' },
 };
 
@@ -63,6 +65,7 @@ export const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
   'poll.initialInterval': '--poll-interval',
   'poll.maximumInterval': '--poll-interval',
   service: '--service',
+  impersonate: '--impersonate',
   apiVersion: '--api-version',
 };
 
@@ -75,12 +78,15 @@ export function refInput(operation: string | undefined, values: Values): Operati
   };
 }
 
-/** The input fields `--not-found-grace` and `--poll-interval` set. */
-export function startFields(values: Values): Pick<CancelOperationInput, 'notFoundGracePeriod' | 'poll'> {
+/** The input fields `--not-found-grace`, `--poll-interval` and `--impersonate` set. */
+export function startFields(
+  values: Values,
+): Pick<CancelOperationInput, 'notFoundGracePeriod' | 'poll' | 'impersonate'> {
   const interval = values['poll-interval'];
   return {
     ...duration('notFoundGracePeriod', values['not-found-grace']),
     ...(typeof interval === 'string' ? { poll: { initialInterval: interval as Duration } } : {}),
+    ...optional('impersonate', values['impersonate']),
   };
 }
 

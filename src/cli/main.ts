@@ -5,12 +5,11 @@
  * It connects with Temporal's standard environment configuration, as the worker does. Errors are one line
  * on stderr, never a stack trace.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT_CODES, ExitError, firstLine } from '../domain/exit-codes';
 import { InvalidArgumentError } from '../domain/invalid-argument';
-import { redactCredentials } from '../google/google-auth';
+import { PACKAGE_VERSION } from '../domain/package-version';
+import { redactCredentials } from '../domain/redaction';
 import { awaitCommand } from './await';
 import { cancelCommand } from './cancel';
 import { FLAG_FOR_FIELD, PROGRAM, type CliIo, type Command, type Values } from './command';
@@ -50,7 +49,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
     return EXIT_CODES.OK;
   }
   if (name === '--version') {
-    io.stdout.write(`${packageVersion()}\n`);
+    io.stdout.write(`${PACKAGE_VERSION}\n`);
     return EXIT_CODES.OK;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
@@ -143,19 +142,6 @@ function exitCodeHelp(): string {
 ${c.UNIMPLEMENTED} UNIMPLEMENTED, ${c.NOT_CANCELLABLE} NOT_CANCELLABLE, ${c.NOT_FOUND} NOT_FOUND, ${c.TIMED_OUT} TIMED_OUT; ${c.ERROR} the canceller failed (ERROR)
 or another error; ${c.USAGE} bad input; ${c.UNREACHABLE} Temporal unreachable.
 `;
-}
-
-function packageVersion(): string {
-  // src/cli/main.ts under ts-jest, dist/src/cli/main.js when built.
-  for (const path of [join(__dirname, '..', '..', 'package.json'), join(__dirname, '..', '..', '..', 'package.json')]) {
-    try {
-      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'temporal-gcp-lro' && manifest.version) return manifest.version;
-    } catch {
-      // not this one
-    }
-  }
-  return 'unknown';
 }
 
 function defaultIo(): CliIo {

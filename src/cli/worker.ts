@@ -9,8 +9,9 @@ export const workerCommand: Command = {
   help: `  --task-queue <queue>    task queue to poll (default: $${TASK_QUEUE_ENV}, else ${DEFAULT_TASK_QUEUE})
 
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE,
-${TASK_QUEUE_ENV}, LRO_ALLOWED_HOSTS, LRO_EMULATOR_HOST, LRO_METRICS_BIND,
-LRO_SKIP_SEARCH_ATTRIBUTE_REGISTRATION, and Google's Application Default Credentials.`,
+${TASK_QUEUE_ENV}, LRO_ALLOWED_HOSTS, LRO_ALLOWED_SERVICES, LRO_ALLOWED_RESOURCES,
+  LRO_IMPERSONATION_ALLOWED, LRO_EMULATOR_HOST, LRO_METRICS_BIND, LRO_SKIP_SEARCH_ATTRIBUTE_REGISTRATION,
+  GOOGLE_CLOUD_QUOTA_PROJECT, and Google's Application Default Credentials.`,
   options: { 'task-queue': { type: 'string' } },
   positionals: 0,
   async run(values, _positionals, io) {

@@ -16,7 +16,7 @@ import type { ActivityDeps } from '../../activities';
 import { startAwait, startCancel } from '../temporal/client';
 import { CLOUD_PLATFORM_SCOPE, googleAuthorizer } from '../google/google-auth';
 import { createDispatcher } from '../google/http-dispatcher';
-import { parseAllowedHosts } from '../domain/operation-ref';
+import { parseAllowedHosts } from '../domain/host-allowlist';
 import type { AwaitOperationResult } from '../domain/outcome';
 import { DEFAULT_TASK_QUEUE } from '../domain/task-queue';
 import {

@@ -3,7 +3,19 @@
  *
  * Pure types: safe to import from workflow code.
  */
+import type { OperationRefInput } from './operation-ref';
 import type { OperationSummary } from './operation-summary';
+
+/** What an activity is called with: the operation, and the service account to act as, if not the worker's own. */
+export interface OperationCall extends OperationRefInput {
+  /** A service-account email the worker impersonates for this call (`LRO_IMPERSONATION_ALLOWED`). */
+  impersonate?: string;
+}
+
+/** Who made a call: the account whose token it carried, when the credentials tell. */
+export interface ActedAs {
+  principal?: string;
+}
 
 /** The answer to `POST {name}:cancel`. */
 export type CancelAnswer =
@@ -16,10 +28,10 @@ export type CancelAnswer =
   | { result: 'FAILED_PRECONDITION'; message: string };
 
 /** The answer to `GET {name}`. */
-export type GetAnswer = { found: true; operation: OperationSummary } | { found: false; message: string };
+export type GetAnswer = ({ found: true; operation: OperationSummary } | { found: false; message: string }) & ActedAs;
 
 /** The answer to `cancelAndGet`: the cancel's, then the GET's right after it. */
-export interface CancelAndGetAnswer {
+export interface CancelAndGetAnswer extends ActedAs {
   cancel: CancelAnswer;
   /** Absent when the cancel answered UNIMPLEMENTED (nothing to poll) or the GET failed. */
   get?: GetAnswer;

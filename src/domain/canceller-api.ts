@@ -31,6 +31,8 @@ export interface CancellerStatus {
   lastOperation?: OperationSummary;
   /** The last error a call answered while being retried (a Google error, a reset, a malformed answer). */
   lastError?: ResultError;
+  /** The account the calls are made as (an email). */
+  principal?: string;
   nextPollAt?: string;
   /** When the current phase gives up waiting. */
   deadline: string;

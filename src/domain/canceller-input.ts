@@ -8,6 +8,7 @@ import type { Duration } from '@temporalio/common';
 import { DEFAULT_POLL_SCHEDULE, POLL_SCHEDULES, type PollSchedule, type PollScheduleName } from './backoff';
 import { parseDuration } from './durations';
 import { InvalidArgumentError } from './invalid-argument';
+import { isAccountEmail } from './scope-policy';
 import { parseOperationRef, type OperationRef, type OperationRefInput } from './operation-ref';
 
 /** How often to poll GetOperation: a named schedule, and/or its parts (which override the named ones). */
@@ -22,8 +23,17 @@ export interface PollOptions {
   maximumInterval?: Duration;
 }
 
+/** The identity a canceller acts as. */
+export interface ActAs {
+  /**
+   * A service account the worker impersonates for this canceller's calls, instead of acting as itself. It must
+   * match the worker's `LRO_IMPERSONATION_ALLOWED`. @default the worker's own identity
+   */
+  impersonate?: string;
+}
+
 /** The input of `cancelOperation`. */
-export interface CancelOperationInput extends OperationRefInput {
+export interface CancelOperationInput extends OperationRefInput, ActAs {
   /** How long to wait for the cancel to be confirmed. @default "1h" */
   timeout?: Duration;
   poll?: PollOptions;
@@ -35,7 +45,7 @@ export interface CancelOperationInput extends OperationRefInput {
 }
 
 /** The input of `awaitOperation`: wait for the operation, and cancel it when `timeout` passes. */
-export interface AwaitOperationInput extends OperationRefInput {
+export interface AwaitOperationInput extends OperationRefInput, ActAs {
   /** How long to wait for the operation to finish on its own. Required. */
   timeout: Duration;
   poll?: PollOptions;
@@ -63,9 +73,11 @@ export interface CancellerSettings {
   cancelTimeoutMs: number;
   notFoundGraceMs: number;
   schedule: PollSchedule;
+  /** The service account to act as, if any. */
+  impersonate?: string;
 }
 
-const REF_FIELDS = ['operation', 'service', 'apiVersion'];
+const REF_FIELDS = ['operation', 'service', 'apiVersion', 'impersonate'];
 const CANCEL_FIELDS = new Set([...REF_FIELDS, 'timeout', 'poll', 'notFoundGracePeriod']);
 const AWAIT_FIELDS = new Set([
   ...REF_FIELDS,
@@ -91,6 +103,7 @@ export function validateCancelInput(input: unknown): CancellerSettings {
     cancelTimeoutMs,
     notFoundGraceMs: parseGrace(object),
     schedule: parsePoll(object['poll']),
+    ...parseImpersonate(object),
   };
 }
 
@@ -114,7 +127,21 @@ export function validateAwaitInput(input: unknown): CancellerSettings {
         : parseDuration('cancelTimeout', object['cancelTimeout']),
     notFoundGraceMs: parseGrace(object),
     schedule: parsePoll(object['poll']),
+    ...parseImpersonate(object),
   };
+}
+
+function parseImpersonate(object: Record<string, unknown>): { impersonate?: string } {
+  const value = object['impersonate'];
+  if (value === undefined) return {};
+  if (typeof value !== 'string' || !isAccountEmail(value)) {
+    throw new InvalidArgumentError(
+      'impersonate',
+      'must be a service-account email in lower case, e.g. canceller@my-project.iam.gserviceaccount.com',
+      value,
+    );
+  }
+  return { impersonate: value };
 }
 
 function parseGrace(object: Record<string, unknown>): number {

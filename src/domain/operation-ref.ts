@@ -5,7 +5,9 @@
  * Pure: safe to import from workflow code. Parsing is hand-written on purpose: WHATWG `URL` silently
  * normalises `..`, backslashes and percent-encoding, which is exactly what a hostile input relies on.
  */
+import { DEFAULT_PORT, splitAuthority, type HostTarget } from './host-allowlist';
 import { InvalidArgumentError } from './invalid-argument';
+import { assertOperationName, checkName } from './operation-name';
 
 /** How a user names an operation: a full URL, or a resource name with `service` and `apiVersion`. */
 export interface OperationRefInput {
@@ -21,7 +23,7 @@ export interface OperationRefInput {
 }
 
 /** A validated operation reference. */
-export interface OperationRef {
+export interface OperationRef extends HostTarget {
   /** The canonical GetOperation URL: lower-case host, default port dropped. */
   url: string;
   /** The CancelOperation URL: `${url}:cancel`. */
@@ -46,12 +48,12 @@ export const MAX_OPERATION_LENGTH = 900;
 
 const GOOGLE_SUFFIX = '.googleapis.com';
 const VERSION_RULE = /^v[0-9]+(?:p[0-9]+)?(?:(?:alpha|beta)[0-9]*)?$/;
-const SEGMENT_RULE = /^[A-Za-z0-9._~=-]+$/;
-const LABEL_RULE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const IPV4_RULE =
-  /^(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
 const REGIONAL_PREFIX = /^[a-z]+-[a-z]+[0-9]+-(.+)$/;
-const DEFAULT_PORT = { https: '443', http: '80' } as const;
+/**
+ * Google hosts that serve customer content, not APIs: a Cloud Storage bucket host answers with whatever object
+ * sits at the path, which anyone who can write to the bucket controls.
+ */
+const CONTENT_HOSTS = /^(?:(?:[a-z0-9._-]+\.)?storage|storage\.mtls|firebasestorage)\.googleapis\.com$/;
 
 /**
  * Validates an operation reference and builds its URLs. Throws {@link InvalidArgumentError} naming the field
@@ -113,47 +115,6 @@ export function parseOperationRef(input: OperationRefInput): OperationRef {
     throw new InvalidArgumentError('operation', `must make a URL of at most ${MAX_OPERATION_LENGTH} characters`);
   }
   return parseUrl('service', url);
-}
-
-/** The allowlist of non-Google hosts, from the worker's `LRO_ALLOWED_HOSTS`. */
-export interface HostAllowlist {
-  /** Entries as `host` (default port of either scheme) or `host:port`, lower case. */
-  readonly hosts: ReadonlySet<string>;
-}
-
-/** The variable that names extra hosts the worker may call (and send its Google token to). */
-export const ALLOWED_HOSTS_ENV = 'LRO_ALLOWED_HOSTS';
-
-/**
- * Parses a comma-separated `host[:port]` list. An empty or missing value allows Google hosts only.
- * Throws {@link InvalidArgumentError} naming `LRO_ALLOWED_HOSTS` and the bad entry.
- */
-export function parseAllowedHosts(value: string | undefined): HostAllowlist {
-  const hosts = new Set<string>();
-  for (const raw of (value ?? '').split(',')) {
-    const entry = raw.trim();
-    if (entry === '') continue;
-    const { host, port } = splitAuthority(ALLOWED_HOSTS_ENV, entry.toLowerCase());
-    hosts.add(port === undefined ? host : `${host}:${port}`);
-  }
-  return { hosts };
-}
-
-/**
- * Throws {@link InvalidArgumentError} unless the reference may be called: `*.googleapis.com` over https, or a
- * host (with its port) named in the allowlist. The worker's token goes to no other host.
- */
-export function assertAllowed(ref: OperationRef, allowlist: HostAllowlist): void {
-  if (ref.isGoogleHost) return;
-  const onDefaultPort = !ref.host.includes(':');
-  const explicit = onDefaultPort ? `${ref.host}:${DEFAULT_PORT[ref.scheme]}` : ref.host;
-  const bare = ref.host.split(':')[0] ?? ref.host;
-  if (allowlist.hosts.has(ref.host) || allowlist.hosts.has(explicit) || (onDefaultPort && allowlist.hosts.has(bare)))
-    return;
-  throw new InvalidArgumentError(
-    'operation',
-    `host ${ref.host} is not allowed: use a *.googleapis.com host, or add it to the worker's ${ALLOWED_HOSTS_ENV}`,
-  );
 }
 
 /** The API service name for a host: regional and `rep` hosts map to their global service name. */
@@ -233,6 +194,14 @@ function parseUrl(field: string, text: string): OperationRef {
   }
   const name = slash === -1 ? '' : path.slice(slash + 1);
   checkName(field, name);
+  if (CONTENT_HOSTS.test(host)) {
+    throw new InvalidArgumentError(
+      field,
+      'must not name a Cloud Storage host: buckets serve objects anyone with write access controls, not operations',
+      text,
+    );
+  }
+  assertOperationName(field, name, serviceForHost(host));
   const url = `${scheme}://${hostPort}/${apiVersion}/${name}`;
   if (url.length > MAX_OPERATION_LENGTH) {
     throw new InvalidArgumentError(field, `must make a URL of at most ${MAX_OPERATION_LENGTH} characters`);
@@ -247,40 +216,4 @@ function parseUrl(field: string, text: string): OperationRef {
     name,
     isGoogleHost: isGoogle,
   };
-}
-
-function checkName(field: string, name: string): void {
-  if (name === '') throw new InvalidArgumentError(field, 'must name an operation after the API version');
-  for (const segment of name.split('/')) {
-    if (segment === '')
-      throw new InvalidArgumentError(field, 'must not contain empty path segments ("//" or a trailing "/")', name);
-    if (segment === '.' || segment === '..') {
-      throw new InvalidArgumentError(field, 'must not contain "." or ".." path segments', name);
-    }
-    if (!SEGMENT_RULE.test(segment)) {
-      throw new InvalidArgumentError(field, 'path segments may hold only letters, digits and . _ ~ = -', name);
-    }
-  }
-}
-
-function splitAuthority(field: string, authority: string): { host: string; port?: string } {
-  const colon = authority.lastIndexOf(':');
-  const host = colon === -1 ? authority : authority.slice(0, colon);
-  const port = colon === -1 ? undefined : authority.slice(colon + 1);
-  if (host.startsWith('['))
-    throw new InvalidArgumentError(field, 'must name a DNS host, not an IPv6 literal', authority);
-  if (port !== undefined && !/^[1-9][0-9]{0,4}$/.test(port)) {
-    throw new InvalidArgumentError(field, 'must have a port from 1 to 65535', authority);
-  }
-  if (port !== undefined && Number(port) > 65535) {
-    throw new InvalidArgumentError(field, 'must have a port from 1 to 65535', authority);
-  }
-  const labels = host.split('.');
-  // WHATWG URL (and so undici) reads a host ending in a decimal, octal or hex number as an IPv4 address.
-  const numericTail = /^(?:[0-9]+|0x[0-9a-f]*)$/.test(labels[labels.length - 1] ?? '');
-  const validName = labels.every((label) => LABEL_RULE.test(label)) && !numericTail;
-  if (host.length > 253 || !(validName || IPV4_RULE.test(host))) {
-    throw new InvalidArgumentError(field, 'must name a valid host (a DNS name or a dotted IPv4 address)', authority);
-  }
-  return port === undefined ? { host } : { host, port };
 }

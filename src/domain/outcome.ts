@@ -54,6 +54,11 @@ export interface CancelOperationResult {
   /** GetOperation calls made. */
   polls: number;
   /**
+   * The account Google's calls were made as: the service account named in `impersonate`, or the worker's own
+   * identity when its credentials tell. An email, never a token.
+   */
+  principal?: string;
+  /**
    * The operation's error when it finished with one (`CANCELLED`, `FAILED`); the service's answer
    * (`UNIMPLEMENTED`, `NOT_FOUND`); for `TIMED_OUT`, the last error a call answered while it was being retried
    * when the deadline passed (a Google error, a reset, a malformed answer), if any.

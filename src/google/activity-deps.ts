@@ -4,15 +4,18 @@
 import { googleAuthorizer } from './google-auth';
 import { createDispatcher } from './http-dispatcher';
 import { InvalidArgumentError } from '../domain/invalid-argument';
-import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from '../domain/operation-ref';
+import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from '../domain/host-allowlist';
+import { scopePolicyFromEnv } from '../domain/scope-policy';
 import type { OperationsClientOptions } from './operations-client';
 
 /** Sends every `*.googleapis.com` call to a local emulator over http (`host:port`), as Google's emulator variables do. */
 export const EMULATOR_HOST_ENV = 'LRO_EMULATOR_HOST';
 
 /**
- * Builds the dependencies from `env`: Application Default Credentials, one shared dispatcher,
- * `LRO_ALLOWED_HOSTS` and `LRO_EMULATOR_HOST`. Throws {@link InvalidArgumentError} naming a bad variable.
+ * Builds the dependencies from `env`: Application Default Credentials (and the IAM Credentials endpoint for
+ * impersonated tokens), one shared dispatcher, `LRO_ALLOWED_HOSTS`, the scope policy (`LRO_ALLOWED_SERVICES`,
+ * `LRO_ALLOWED_RESOURCES`, `LRO_IMPERSONATION_ALLOWED`) and `LRO_EMULATOR_HOST`, which takes the IAM Credentials
+ * calls too. Throws {@link InvalidArgumentError} naming a bad variable.
  */
 export function activityDepsFromEnv(env: NodeJS.ProcessEnv = process.env): OperationsClientOptions {
   const allowlist = parseAllowedHosts(env[ALLOWED_HOSTS_ENV]);
@@ -21,10 +24,12 @@ export function activityDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Opera
     throw new InvalidArgumentError(EMULATOR_HOST_ENV, 'must be one host:port, e.g. 127.0.0.1:8085', emulatorHost);
   }
   if (emulatorHost) parseAllowedHosts(emulatorHost);
+  const policy = scopePolicyFromEnv(env);
   return {
-    authorizer: googleAuthorizer(),
+    authorizer: googleAuthorizer(undefined, emulatorHost ? { iamEndpoint: `http://${emulatorHost}` } : {}),
     dispatcher: createDispatcher(),
     allowlist,
+    policy,
     ...(emulatorHost ? { emulatorHost } : {}),
   };
 }

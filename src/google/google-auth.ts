@@ -1,59 +1,117 @@
 /**
- * Google credentials for the worker: Application Default Credentials with the cloud-platform scope, as a
- * small injected dependency.
+ * Google credentials for the worker: Application Default Credentials with the cloud-platform scope, and
+ * short-lived tokens of the service accounts cancellers name (`impersonate`), as a small injected dependency.
  */
-import { GoogleAuth } from 'google-auth-library';
+import { GoogleAuth, Impersonated, type AuthClient } from 'google-auth-library';
 
 /** The OAuth scope every Operations call needs. */
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
-/** Adds credentials to a request. */
+/** Adds credentials to a request, as the worker's own identity or as a service account it impersonates. */
 export interface RequestAuthorizer {
-  /** Headers to send with a request to `url`: `authorization`, and `x-goog-user-project` when a quota project is set. */
-  headers(url: string): Promise<Record<string, string>>;
-  /** Drops the cached token so the next {@link headers} call fetches a new one (after a 401). */
-  refresh(): Promise<void>;
+  /**
+   * Headers to send with a request to `url`: `authorization`, and `x-goog-user-project` when a quota project is
+   * set. With `account`, the token is one minted for that service account (IAM Credentials' `generateAccessToken`,
+   * authenticated by the worker's own token).
+   */
+  headers(url: string, account?: string): Promise<Record<string, string>>;
+  /** Drops the cached token (of `account`, or the worker's own) so the next {@link headers} fetches anew (a 401). */
+  refresh(account?: string): Promise<void>;
+  /** Who acts: `account`, or the worker's own identity when the credentials tell (undefined otherwise). */
+  principal(account?: string): Promise<string | undefined>;
+}
+
+/** Options for {@link googleAuthorizer}. */
+export interface GoogleAuthorizerOptions {
+  /**
+   * Where impersonated tokens are minted (`LRO_EMULATOR_HOST` sends it to the emulator).
+   * @default https://iamcredentials.googleapis.com
+   */
+  iamEndpoint?: string;
 }
 
 /**
  * A {@link RequestAuthorizer} backed by google-auth-library: tokens are cached and refreshed shortly before
- * they expire by the library itself.
+ * they expire by the library itself, one `Impersonated` client per account named, with the worker's Application
+ * Default Credentials as its source.
  *
  * @param auth defaults to Application Default Credentials with the cloud-platform scope.
  */
 export function googleAuthorizer(
   auth: GoogleAuth = new GoogleAuth({ scopes: CLOUD_PLATFORM_SCOPE }),
+  options: GoogleAuthorizerOptions = {},
 ): RequestAuthorizer {
+  const impersonated = new Map<string, Impersonated>();
+  /** The token being minted for an account: concurrent calls wait for it rather than each minting one. */
+  const minting = new Map<string, Promise<void>>();
+  let ownPrincipal: Promise<string | undefined> | undefined;
+
+  const ensureToken = async (account: string, client: Impersonated): Promise<void> => {
+    const { access_token: token, expiry_date: expiry } = client.credentials;
+    if (token && expiry && expiry - Date.now() > REMINT_BEFORE_EXPIRY_MS) return;
+    let pending = minting.get(account);
+    if (!pending) {
+      pending = client
+        .getAccessToken()
+        .then(() => undefined)
+        .finally(() => minting.delete(account));
+      minting.set(account, pending);
+    }
+    await pending;
+  };
+
+  const clientFor = async (account?: string): Promise<AuthClient> => {
+    const source = await auth.getClient();
+    if (account === undefined) return source;
+    let client = impersonated.get(account);
+    if (!client) {
+      client = new Impersonated({
+        sourceClient: source,
+        targetPrincipal: account,
+        targetScopes: [CLOUD_PLATFORM_SCOPE],
+        lifetime: IMPERSONATED_TOKEN_LIFETIME_SECONDS,
+        ...(options.iamEndpoint === undefined ? {} : { endpoint: options.iamEndpoint }),
+      });
+      // The quota project of the worker's credentials (or GOOGLE_CLOUD_QUOTA_PROJECT) is billed for its calls too.
+      client.quotaProjectId = source.quotaProjectId;
+      impersonated.set(account, client);
+    }
+    return client;
+  };
+
   return {
-    async headers(url) {
+    async headers(url, account) {
+      const client = await clientFor(account);
+      if (account !== undefined) await ensureToken(account, client as Impersonated);
       // v10 answers a Fetch Headers object (v9 a plain object): undici wants plain pairs.
-      const headers = await auth.getRequestHeaders(url);
+      const headers = await client.getRequestHeaders(url);
       const plain: Record<string, string> = {};
       headers.forEach((value, key) => {
         plain[key.toLowerCase()] = value;
       });
       return plain;
     },
-    async refresh() {
-      const client = await auth.getClient();
+    async refresh(account) {
+      const client = await clientFor(account);
       // Mark the cached token expired rather than clearing it: metadata-server and user credentials keep the
       // (placeholder) refresh token they need to fetch a new one in these credentials.
       client.setCredentials({ ...client.credentials, expiry_date: 1 });
     },
+    principal(account) {
+      if (account !== undefined) return Promise.resolve(account);
+      ownPrincipal ??= auth.getCredentials().then(
+        (credentials) => credentials.client_email,
+        () => undefined,
+      );
+      return ownPrincipal;
+    },
   };
 }
 
-/** Replaces anything that looks like a credential in `text`, for messages that leave the process. */
-export function redactCredentials(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 8) out = out.split(secret).join('[redacted]');
-  }
-  return (
-    out
-      .replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer [redacted]')
-      .replace(/ya29\.[A-Za-z0-9._~+/=-]+/g, '[redacted]')
-      // A JWT, or what is left of one after a message was cut.
-      .replace(/eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)+/g, '[redacted]')
-  );
-}
+/** How long an impersonated token lives; the library mints the next one shortly before it expires. */
+const IMPERSONATED_TOKEN_LIFETIME_SECONDS = 3600;
+/**
+ * A token this close to expiry is minted again, once for all the calls waiting on it: more than the library's own
+ * margin (five minutes), so it never decides to mint on its own, once per concurrent call.
+ */
+const REMINT_BEFORE_EXPIRY_MS = 6 * 60_000;

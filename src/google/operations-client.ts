@@ -1,25 +1,27 @@
 /**
  * The two calls everything stands on, made right: `POST {name}:cancel` with an empty body and
- * `GET {name}`, over one shared undici dispatcher, with Google credentials sent only to allowed hosts.
+ * `GET {name}`, over one shared undici dispatcher, with Google credentials sent only to allowed hosts, only for
+ * what the worker's policy allows, and as the identity each canceller names.
  */
 import { request, type Dispatcher } from 'undici';
-import type { CancelAnswer, GetAnswer } from '../domain/call-answers';
-import { redactCredentials, type RequestAuthorizer } from './google-auth';
+import type { CancelAnswer, GetAnswer, OperationCall } from '../domain/call-answers';
 import { boundMessage, parseErrorResponse, type GoogleCallError } from '../domain/google-error';
-import {
-  assertAllowed,
-  parseOperationRef,
-  type HostAllowlist,
-  type OperationRef,
-  type OperationRefInput,
-} from '../domain/operation-ref';
+import { assertAllowed, type HostAllowlist } from '../domain/host-allowlist';
+import { parseOperationRef, type OperationRef } from '../domain/operation-ref';
 import { namesSameOperation, summarizeOperation } from '../domain/operation-summary';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../domain/package-version';
+import { boundedErrorBody, redactCredentials } from '../domain/redaction';
+import { isRetryable } from '../domain/rpc-code';
+import { checkScope, type ScopePolicy } from '../domain/scope-policy';
+import type { RequestAuthorizer } from './google-auth';
 
 /** Dependencies of {@link OperationsClient}. */
 export interface OperationsClientOptions {
   authorizer: RequestAuthorizer;
   dispatcher: Dispatcher;
   allowlist: HostAllowlist;
+  /** What the worker may act on, and as whom (`LRO_ALLOWED_SERVICES`…). @default anything; no impersonation */
+  policy?: ScopePolicy;
   /**
    * `host:port` of a local emulator (`LRO_EMULATOR_HOST`): calls for `*.googleapis.com` operations go there
    * over plain http instead, with the same path, as Google's own emulator variables do.
@@ -39,7 +41,9 @@ export class GoogleCallFailure extends Error {
   }
 }
 
-const USER_AGENT = 'temporal-gcp-lro/0.1';
+const USER_AGENT = `${PACKAGE_NAME}/${PACKAGE_VERSION}`;
+/** Names this client to Google, as its own client libraries name themselves. */
+const API_CLIENT = `gl-node/${process.versions.node} ${PACKAGE_NAME}/${PACKAGE_VERSION}`;
 const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const ANSWERED_BY_VALUE = new Set(['UNIMPLEMENTED', 'NOT_FOUND', 'FAILED_PRECONDITION'] as const);
 
@@ -59,17 +63,27 @@ export class OperationsClient {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
-  /** Validates the reference against syntax and the allowlist; throws `InvalidArgumentError`. */
-  resolve(input: OperationRefInput): OperationRef {
-    const ref = parseOperationRef(input);
+  /**
+   * The gate, before any token is fetched or request sent: the reference's syntax (an operation, AIP-151), the host
+   * allowlist (`InvalidArgumentError`), and the worker's policy (the `PERMISSION_DENIED` failure naming the
+   * variable that refused it).
+   */
+  resolve(call: OperationCall): OperationRef {
+    const ref = parseOperationRef(call);
     assertAllowed(ref, this.options.allowlist);
+    checkScope(this.options.policy ?? {}, ref, call.impersonate);
     return ref;
   }
 
+  /** Who the calls for `call` act as: the account it names, or the worker's own identity when it can tell. */
+  principal(call: OperationCall): Promise<string | undefined> {
+    return this.options.authorizer.principal(call.impersonate);
+  }
+
   /** Asks the service to cancel the operation. Throws {@link GoogleCallFailure} for faults. */
-  async cancel(input: OperationRefInput, signal?: AbortSignal): Promise<CancelAnswer> {
-    const ref = this.resolve(input);
-    const answer = await this.send('POST', `${this.target(ref)}:cancel`, signal);
+  async cancel(call: OperationCall, signal?: AbortSignal): Promise<CancelAnswer> {
+    const ref = this.resolve(call);
+    const answer = await this.send('POST', `${this.target(ref)}:cancel`, ref, call.impersonate, signal);
     if (answer.status >= 200 && answer.status < 300) {
       if (answer.body.trim() !== '' && !isJsonObject(answer.body)) {
         throw this.malformed(answer.status, 'the cancel answer is not a JSON object');
@@ -82,9 +96,9 @@ export class OperationsClient {
   }
 
   /** Reads the operation and returns a bounded summary. Throws {@link GoogleCallFailure} for faults. */
-  async get(input: OperationRefInput, signal?: AbortSignal): Promise<GetAnswer> {
-    const ref = this.resolve(input);
-    const answer = await this.send('GET', this.target(ref), signal);
+  async get(call: OperationCall, signal?: AbortSignal): Promise<GetAnswer> {
+    const ref = this.resolve(call);
+    const answer = await this.send('GET', this.target(ref), ref, call.impersonate, signal);
     if (answer.status >= 200 && answer.status < 300) {
       let operation;
       try {
@@ -120,8 +134,9 @@ export class OperationsClient {
   }
 
   private classify(answer: RawAnswer): GoogleCallError {
-    // Redact before the message is cut to length: a cut credential no longer looks like one.
-    return parseErrorResponse(answer.status, redactCredentials(answer.body), answer.retryAfter, this.clock());
+    // Redact before the message is cut to length (a cut credential no longer looks like one), and only bodies the
+    // size of an error envelope: a hostile 32 MiB answer is not worth reading for a message.
+    return parseErrorResponse(answer.status, boundedErrorBody(answer.body), answer.retryAfter, this.clock());
   }
 
   private failure(error: GoogleCallError): GoogleCallFailure {
@@ -129,18 +144,37 @@ export class OperationsClient {
   }
 
   /** One request, with one token refresh and retry on a 401. */
-  private async send(method: 'GET' | 'POST', url: string, signal?: AbortSignal): Promise<RawAnswer> {
-    let answer = await this.sendOnce(method, url, signal);
+  private async send(
+    method: 'GET' | 'POST',
+    url: string,
+    ref: OperationRef,
+    account: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<RawAnswer> {
+    let answer = await this.sendOnce(method, url, ref, account, signal);
     if (answer.status === 401) {
-      await this.authorize(() => this.options.authorizer.refresh());
-      answer = await this.sendOnce(method, url, signal);
+      await this.authorize(account, () => this.options.authorizer.refresh(account));
+      answer = await this.sendOnce(method, url, ref, account, signal);
     }
     return answer;
   }
 
-  private async sendOnce(method: 'GET' | 'POST', url: string, signal?: AbortSignal): Promise<RawAnswer> {
-    const auth = await this.authorize(() => this.options.authorizer.headers(url));
-    const headers: Record<string, string> = { ...auth, accept: 'application/json', 'user-agent': USER_AGENT };
+  private async sendOnce(
+    method: 'GET' | 'POST',
+    url: string,
+    ref: OperationRef,
+    account: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<RawAnswer> {
+    const auth = await this.authorize(account, () => this.options.authorizer.headers(url, account));
+    const headers: Record<string, string> = {
+      ...auth,
+      accept: 'application/json',
+      'user-agent': USER_AGENT,
+      'x-goog-api-client': API_CLIENT,
+      // The routing header Google's own REST clients send: it routes the call to the operation's region.
+      'x-goog-request-params': `name=${encodeURIComponent(ref.name)}`,
+    };
     if (method === 'POST') headers['content-type'] = 'application/json';
     try {
       const response = await request(url, {
@@ -182,16 +216,23 @@ export class OperationsClient {
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  /** Credential problems (the metadata server down, no credentials yet) are transient for a worker. */
-  private async authorize<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Credential problems (the metadata server down, no credentials yet, IAM Credentials unavailable) are transient
+   * for a worker; IAM refusing to mint a token for the account a canceller named (403 and the like) is not.
+   */
+  private async authorize<T>(account: string | undefined, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      throw this.failure({
-        code: 'UNAVAILABLE',
-        httpStatus: 0,
-        message: boundMessage(`could not get Google credentials: ${(err as Error).message ?? String(err)}`),
-      });
+      const response = (err as { response?: { status?: unknown; data?: unknown } }).response;
+      const text = `could not get Google credentials${account ? ` for ${account}` : ''}: ${(err as Error).message ?? String(err)}`;
+      if (account !== undefined && typeof response?.status === 'number') {
+        const error = parseErrorResponse(response.status, JSON.stringify(response.data ?? ''), undefined, this.clock());
+        if (!isRetryable(error.code)) {
+          throw this.failure({ ...error, message: boundMessage(redactCredentials(text)) });
+        }
+      }
+      throw this.failure({ code: 'UNAVAILABLE', httpStatus: 0, message: boundMessage(redactCredentials(text)) });
     }
   }
 }

@@ -9,7 +9,7 @@ import type { Duration } from '@temporalio/common';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
 import { activityDepsFromEnv } from '../google/activity-deps';
 import { EXIT_CODES, firstLine, ExitError } from '../domain/exit-codes';
-import { redactCredentials } from '../google/google-auth';
+import { redactCredentials } from '../domain/redaction';
 import { InvalidArgumentError } from '../domain/invalid-argument';
 import { POLLS_BUCKETS, POLLS_METRIC } from '../domain/metrics';
 import type { OperationsClientOptions } from '../google/operations-client';

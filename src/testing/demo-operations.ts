@@ -96,7 +96,7 @@ export const DEMO_OPERATIONS: readonly DemoOperation[] = [
     label: 'Datastream: cancel not supported',
     service: 'datastream.googleapis.com',
     apiVersion: 'v1',
-    name: 'operation-backfill-orders',
+    name: `${PROJECT}/locations/us-east1/operations/operation-backfill-orders`,
     script: { onCancel: 'unimplemented' },
     workflow: 'cancelOperation',
     input: {},

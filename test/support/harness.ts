@@ -17,7 +17,8 @@ import type { ActivityDeps } from '../../activities';
 import { googleAuthorizer } from '../../src/google/google-auth';
 import { createDispatcher } from '../../src/google/http-dispatcher';
 import { POLLS_BUCKETS, POLLS_METRIC } from '../../src/domain/metrics';
-import { parseAllowedHosts } from '../../src/domain/operation-ref';
+import { parseAllowedHosts } from '../../src/domain/host-allowlist';
+import type { ScopePolicy } from '../../src/domain/scope-policy';
 import { GoogleEmulator, type EmulatorOptions } from '../../src/testing/emulator';
 import { startDevServer, startTimeSkippingServer, type DevServerOptions } from '../../src/testing/temporal-servers';
 import { createCancellerWorker } from '../../src/temporal/worker';
@@ -56,13 +57,17 @@ export function useEmulatorCredentials(emulator: GoogleEmulator): void {
   delete process.env['GOOGLE_APPLICATION_CREDENTIALS'];
 }
 
-/** Real activity dependencies aimed at the emulator: Google hosts go to it, `allowedHosts` are extra. */
-export function emulatorDeps(emulator: GoogleEmulator, allowedHosts = ''): ActivityDeps {
+/**
+ * Real activity dependencies aimed at the emulator, as `activityDepsFromEnv` builds them with `LRO_EMULATOR_HOST`:
+ * Google hosts and IAM Credentials go to it, `allowedHosts` are extra, `policy` is the worker's scope policy.
+ */
+export function emulatorDeps(emulator: GoogleEmulator, allowedHosts = '', policy: ScopePolicy = {}): ActivityDeps {
   useEmulatorCredentials(emulator);
   return {
-    authorizer: googleAuthorizer(),
+    authorizer: googleAuthorizer(undefined, { iamEndpoint: emulator.url }),
     dispatcher: createDispatcher(),
     allowlist: parseAllowedHosts(allowedHosts),
+    policy,
     emulatorHost: emulator.hostPort,
   };
 }
@@ -83,6 +88,8 @@ export interface StackOptions {
   devServer?: DevServerOptions;
   emulator?: EmulatorOptions;
   allowedHosts?: string;
+  /** The worker's scope policy, as `LRO_ALLOWED_SERVICES`, `LRO_ALLOWED_RESOURCES`, `LRO_IMPERSONATION_ALLOWED` set it. */
+  policy?: ScopePolicy;
 }
 
 /** Starts a server, the emulator and a running worker on a fresh task queue. */
@@ -94,7 +101,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     workflowBundle(),
   ]);
   process.stderr.write(`real Temporal ${options.server ?? 'dev'} server at ${env.connection.options.address}\n`);
-  const deps = emulatorDeps(emulator, options.allowedHosts);
+  const deps = emulatorDeps(emulator, options.allowedHosts, options.policy);
   const taskQueue = unique('tq');
   const worker = await createCancellerWorker({
     connection: env.nativeConnection,

@@ -331,3 +331,21 @@ describe('poll.schedule', () => {
     );
   });
 });
+
+describe.each(BOTH)('%s input: impersonate', (_, validate, minimal) => {
+  it('takes a service-account email', () => {
+    const account = 'canceller@my-project.iam.gserviceaccount.com';
+    expect(validate({ ...minimal, impersonate: account })).toMatchObject({ impersonate: account });
+  });
+
+  it('leaves it out when not given: the worker acts as itself', () => {
+    expect(validate(minimal)).not.toHaveProperty('impersonate');
+  });
+
+  it.each(['Canceller@p.iam.gserviceaccount.com', 'canceller', 'a@b', '*@p.iam.gserviceaccount.com', 42, ''])(
+    'refuses %p',
+    (impersonate) => {
+      expectRefused(validate, { ...minimal, impersonate }, 'impersonate', /must be a service-account email/);
+    },
+  );
+});

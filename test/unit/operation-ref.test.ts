@@ -4,14 +4,12 @@
  */
 import { InvalidArgumentError } from '../../src/domain/invalid-argument';
 import {
-  ALLOWED_HOSTS_ENV,
-  assertAllowed,
   MAX_OPERATION_LENGTH,
-  parseAllowedHosts,
   parseOperationRef,
   serviceForHost,
   type OperationRefInput,
 } from '../../src/domain/operation-ref';
+import { ALLOWED_HOSTS_ENV, assertAllowed, parseAllowedHosts } from '../../src/domain/host-allowlist';
 
 /** The five seed services: one URL and the resource-name form of the same operation. */
 const SEEDS = {
@@ -40,10 +38,10 @@ const SEEDS = {
     name: 'operations/a/b/c',
   },
   datastream: {
-    url: 'https://datastream.googleapis.com/v1/operation-1700000000000-5f0b2c9e1a2b3-4c5d6e7f-8a9b0c1d',
+    url: 'https://datastream.googleapis.com/v1/projects/p/locations/us-central1/operations/operation-1700000000000-5f0b2c9e1a2b3-4c5d6e7f-8a9b0c1d',
     service: 'datastream.googleapis.com',
     apiVersion: 'v1',
-    name: 'operation-1700000000000-5f0b2c9e1a2b3-4c5d6e7f-8a9b0c1d',
+    name: 'projects/p/locations/us-central1/operations/operation-1700000000000-5f0b2c9e1a2b3-4c5d6e7f-8a9b0c1d',
   },
 } as const;
 
@@ -437,13 +435,14 @@ describe('parseAllowedHosts', () => {
   });
 
   it.each([
-    ['http://localhost', /port from 1 to 65535/],
+    ['ftp://localhost', /without a path/],
+    ['http://localhost:0', /port from 1 to 65535/],
     ['localhost:0', /port from 1 to 65535/],
     ['localhost:99999', /port from 1 to 65535/],
     ['localhost:', /port from 1 to 65535/],
     ['[::1]:8080', /not an IPv6 literal/],
     ['local host', /must name a valid host/],
-    ['evil.com/path', /must name a valid host/],
+    ['evil.com/path', /without a path/],
     ['2130706433', /must name a valid host/],
     ['-bad.example', /must name a valid host/],
   ])('refuses the entry %p', (value, rule) => {
@@ -497,14 +496,38 @@ describe('assertAllowed', () => {
     expectRefused(() => assertAllowed(onDefaultPort, EMULATOR), 'operation', /host localhost is not allowed/);
   });
 
-  it('allows a host allowlisted without a port on the default port of either scheme', () => {
+  it('allows a host allowlisted without a port on the default https port', () => {
     for (const operation of [
-      'http://emulator.internal/v1/operations/o',
       'https://emulator.internal/v1/operations/o',
-      'http://emulator.internal:80/v1/operations/o',
       'https://Emulator.Internal:443/v1/operations/o',
     ]) {
       expect(() => assertAllowed(parseOperationRef({ operation }), EMULATOR)).not.toThrow();
+    }
+  });
+
+  it('refuses plain http to an allowlisted host that is not loopback: the token would cross the network in clear', () => {
+    for (const operation of [
+      'http://emulator.internal/v1/operations/o',
+      'http://emulator.internal:80/v1/operations/o',
+    ]) {
+      expectRefused(
+        () => assertAllowed(parseOperationRef({ operation }), EMULATOR),
+        'operation',
+        /must use https for emulator\.internal/,
+      );
+    }
+  });
+
+  it('allows plain http to an entry written http://, and to loopback hosts', () => {
+    const explicit = parseAllowedHosts('http://emulator.internal, http://api.corp.example:8080, 127.0.0.1:9000');
+    expect([...explicit.plainHttp]).toEqual(['emulator.internal', 'api.corp.example:8080']);
+    for (const operation of [
+      'http://emulator.internal/v1/operations/o',
+      'https://emulator.internal/v1/operations/o',
+      'http://api.corp.example:8080/v1/operations/o',
+      'http://127.0.0.1:9000/v1/operations/o',
+    ]) {
+      expect(() => assertAllowed(parseOperationRef({ operation }), explicit)).not.toThrow();
     }
   });
 

@@ -39,7 +39,7 @@ describe('cancelWorkflowId and awaitWorkflowId', () => {
   it('differ between cancel and await, and between operations', () => {
     expect(cancelWorkflowId(ALLOYDB_OP)).not.toBe(awaitWorkflowId(ALLOYDB_OP));
     expect(cancelWorkflowId(ALLOYDB_OP)).not.toBe(cancelWorkflowId(`${ALLOYDB_OP}2`));
-    expect(cancelWorkflowId(ALLOYDB_OP)).not.toBe(cancelWorkflowId(ALLOYDB_OP.replace('/o', '/O')));
+    expect(cancelWorkflowId(ALLOYDB_OP)).not.toBe(cancelWorkflowId(ALLOYDB_OP.replace(/\/o$/, '/O')));
   });
 
   it(`stay within ${TEMPORAL_MAX_ID_LENGTH} characters for the longest accepted operation`, () => {

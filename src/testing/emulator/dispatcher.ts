@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { envelope, htmlNotFound, unauthenticated, writeAnswer, type Answer } from './answers';
 import type { Credentials } from './credentials';
 import type { FaultInjector } from './faults';
+import type { IamCredentials } from './iam-credentials';
 import type { MetadataServer } from './metadata-server';
 import type { OperationStore } from './operations';
 import type { RequestLog } from './request-log';
@@ -23,6 +24,7 @@ export interface DispatcherParts {
   readonly faults: FaultInjector;
   readonly credentials: Credentials;
   readonly metadata: MetadataServer;
+  readonly iam: IamCredentials;
 }
 
 /** Answers the HTTP server's connections and requests, and holds the answers it has yet to send. */
@@ -66,7 +68,7 @@ export class Dispatcher {
   }
 
   private dispatch(req: IncomingMessage, res: ServerResponse, at: number, body: string, tooLarge: boolean): void {
-    const { log, operations, faults, credentials, metadata } = this.parts;
+    const { log, operations, faults, credentials, metadata, iam } = this.parts;
     const target = req.url ?? '/';
     const queryStart = target.indexOf('?');
     const path = queryStart === -1 ? target : target.slice(0, queryStart);
@@ -76,6 +78,7 @@ export class Dispatcher {
     const bearer = parseBearer(headers['authorization']);
     const match = matchRoute(method, path, (name) => operations.has(name));
 
+    const principal = bearer === undefined ? undefined : credentials.principalOf(bearer, at);
     const record: RecordedRequest = {
       at,
       method,
@@ -86,7 +89,8 @@ export class Dispatcher {
       ...(match.apiVersion !== undefined && { apiVersion: match.apiVersion }),
       body,
       ...(bearer !== undefined && { bearer }),
-      authorized: bearer !== undefined && credentials.isValidBearer(bearer, at),
+      authorized: principal !== undefined,
+      ...(principal !== undefined && { principal }),
       status: 0,
       headers,
     };
@@ -128,6 +132,16 @@ export class Dispatcher {
           ? operations.answer(match, method, body, new URLSearchParams(query))
           : unauthenticated(bearer !== undefined);
         this.respond(res, record, answer, latency + (fault === 'stall' ? faults.stallMs : 0));
+        return;
+      }
+      case 'iam': {
+        const scripted = faults.takeScripted('iam', match.name);
+        if (scripted && !('stallMs' in scripted)) {
+          record.fault = 'scripted';
+          this.respond(res, record, scripted, 0);
+          return;
+        }
+        this.respond(res, record, iam.answer(match.name ?? '', bearer, body), scripted?.stallMs ?? 0);
         return;
       }
       case 'metadata':

@@ -75,8 +75,8 @@ export class FaultInjector {
 
   /** Queue `answer` for the next `answer.times` requests matching `filter`; see `GoogleEmulator.failNext`. */
   queue(filter: ScriptedFailureFilter, answer: ScriptedFailure): void {
-    if (filter.route !== undefined && filter.route !== 'cancel' && filter.route !== 'get') {
-      throw new RangeError(`route must be 'cancel' or 'get', got '${String(filter.route)}'`);
+    if (filter.route !== undefined && filter.route !== 'cancel' && filter.route !== 'get' && filter.route !== 'iam') {
+      throw new RangeError(`route must be 'cancel', 'get' or 'iam', got '${String(filter.route)}'`);
     }
     if ('code' in answer) {
       if (!isRpcCodeName(answer.code) || answer.code === 'OK') {
@@ -115,13 +115,14 @@ export class FaultInjector {
 
   /**
    * The answer of the oldest queued entry matching a request of `route` for operation `name`, consuming one
-   * use; only cancels and GETs take one.
+   * use; only cancels, GETs and (when an entry names the route) `generateAccessToken` calls take one.
    */
   takeScripted(route: RecordedRequest['route'], name: string | undefined): ScriptedAnswer | undefined {
-    if (route !== 'cancel' && route !== 'get') return undefined;
+    if (route !== 'cancel' && route !== 'get' && route !== 'iam') return undefined;
     const index = this.pendingFailures.findIndex(
       ({ filter }) =>
-        (filter.route === undefined || filter.route === route) && (filter.name === undefined || filter.name === name),
+        (filter.route === route || (filter.route === undefined && route !== 'iam')) &&
+        (filter.name === undefined || filter.name === name),
     );
     const pending = index === -1 ? undefined : this.pendingFailures[index];
     if (!pending) return undefined;

@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Credentials } from './credentials';
 import { Dispatcher } from './dispatcher';
 import { FaultInjector } from './faults';
+import { IamCredentials } from './iam-credentials';
 import { MetadataServer } from './metadata-server';
 import { OperationStore } from './operations';
 import { RequestLog } from './request-log';
@@ -62,6 +63,7 @@ export class GoogleEmulator {
   private readonly operations = new OperationStore();
   private readonly faults: FaultInjector;
   private readonly credentials: Credentials;
+  private readonly metadata: MetadataServer;
   private readonly dispatcher: Dispatcher;
   private closing: Promise<void> | undefined;
 
@@ -74,12 +76,14 @@ export class GoogleEmulator {
     const tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
     this.faults = faults;
     this.credentials = new Credentials(projectId, tokenLifetimeSeconds, `${this.url}/token`);
+    this.metadata = new MetadataServer(projectId, this.credentials, () => faults.tokenRoutesFailing());
     this.dispatcher = new Dispatcher({
       log: this.log,
       operations: this.operations,
       faults,
       credentials: this.credentials,
-      metadata: new MetadataServer(projectId, this.credentials, () => faults.tokenRoutesFailing()),
+      metadata: this.metadata,
+      iam: new IamCredentials(this.credentials),
     });
   }
 
@@ -188,6 +192,21 @@ export class GoogleEmulator {
   /** Every access token issued so far, oldest first, including revoked and expired ones. */
   tokensIssued(): string[] {
     return this.credentials.tokensIssued();
+  }
+
+  /** The metadata server's service account: the identity a worker here acts as when it names no other. */
+  get serviceAccountEmail(): string {
+    return this.metadata.serviceAccountEmail;
+  }
+
+  /**
+   * Let `caller` (by default the metadata server's account, a worker's own identity) mint tokens for the service
+   * account `target` through IAM Credentials' `generateAccessToken`; any other call for `target` answers 403
+   * `PERMISSION_DENIED`. The tokens minted act as `target`: requests made with them are logged with it as their
+   * {@link RecordedRequest.principal}.
+   */
+  allowImpersonation(target: string, caller: string = this.serviceAccountEmail): void {
+    this.credentials.allowImpersonation(target, caller);
   }
 
   /**

@@ -10,7 +10,8 @@ const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
 /** A GCE instance's metadata server for one project, issuing tokens from {@link Credentials}. */
 export class MetadataServer {
-  private readonly serviceAccountEmail: string;
+  /** The instance's service account: the worker's own identity, on GKE, Cloud Run or GCE. */
+  readonly serviceAccountEmail: string;
 
   /**
    * @param projectId the project it reports.
@@ -60,7 +61,7 @@ export class MetadataServer {
           return text(200, `${CLOUD_PLATFORM_SCOPE}\n`);
         case 'token': {
           if (this.tokenRoutesFailing()) return text(503, 'Service Unavailable');
-          return withFlavor(reply(200, this.credentials.issueToken(), 'application/json'));
+          return withFlavor(reply(200, this.credentials.issueToken(this.serviceAccountEmail), 'application/json'));
         }
         default:
           return text(404, 'Not Found');
@@ -96,10 +97,11 @@ export class MetadataServer {
     if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
       return reply(400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type.' });
     }
-    if (!this.credentials.isTrustedJwt(form.get('assertion') ?? '', Date.now())) {
+    const issuer = this.credentials.trustedJwtIssuer(form.get('assertion') ?? '', Date.now());
+    if (issuer === undefined) {
       return reply(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
     }
-    return reply(200, this.credentials.issueToken());
+    return reply(200, this.credentials.issueToken(issuer));
   }
 
   private instanceJson(): Record<string, unknown> {

@@ -16,7 +16,7 @@ import { parseJsonObject, VERSION_PATTERN, type RouteMatch } from './routes';
 import type { OperationState, ScriptedOperation, Transition } from './types';
 
 const DEFAULT_AFTER_CANCEL: Transition = { to: { kind: 'cancelled' }, afterPolls: 1 };
-const NAME_PATTERN = /^[A-Za-z0-9._~@-]+(\/[A-Za-z0-9._~@-]+)*$/;
+const NAME_PATTERN = /^[A-Za-z0-9._~@()-]+(\/[A-Za-z0-9._~@()-]+)*$/;
 
 const CANCEL_REJECTIONS: Readonly<
   Record<'unimplemented' | 'failed-precondition' | 'not-found' | 'permission-denied', RpcCodeName>
@@ -175,7 +175,7 @@ function isEmptyCancelBody(body: string): boolean {
 function validateScript(script: ScriptedOperation): void {
   if (!NAME_PATTERN.test(script.name)) {
     throw new RangeError(
-      `Operation name must be slash-separated [A-Za-z0-9._~@-] segments without a leading slash, got '${script.name}'`,
+      `Operation name must be slash-separated [A-Za-z0-9._~@()-] segments without a leading slash, got '${script.name}'`,
     );
   }
   if (script.apiVersion !== undefined && !VERSION_PATTERN.test(script.apiVersion)) {

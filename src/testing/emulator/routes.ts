@@ -1,6 +1,7 @@
 /** Reading a request: the route its method and path take, and the parts of it the routes look at. */
 import type { IncomingHttpHeaders } from 'node:http';
 
+import { GENERATE_ACCESS_TOKEN } from './iam-credentials';
 import type { ConnectionKind, RecordedRequest } from './types';
 
 /** Where every metadata-server path starts. */
@@ -28,6 +29,8 @@ export function matchRoute(method: string, path: string, isOperation: (name: str
     };
   }
   if (path === '/token' && method === 'POST') return { route: 'token' };
+  const impersonated = method === 'POST' ? GENERATE_ACCESS_TOKEN.exec(path) : null;
+  if (impersonated) return { route: 'iam', name: impersonated[1] as string };
   const versioned = /^\/([^/]+)\/(.+)$/.exec(path);
   if (!versioned || !VERSION_PATTERN.test(versioned[1] ?? '')) return { route: 'other' };
   const apiVersion = versioned[1] as string;

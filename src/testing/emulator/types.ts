@@ -111,9 +111,12 @@ export type FaultName =
 
 /** Which requests a {@link GoogleEmulator.failNext} answer applies to; every given field must match. */
 export interface ScriptedFailureFilter {
-  /** Only cancels (`POST {name}:cancel`) or only GETs of an operation. @default either */
-  route?: 'cancel' | 'get';
-  /** Only requests for this operation name (no leading slash). @default any operation */
+  /**
+   * Only cancels (`POST {name}:cancel`), only GETs of an operation, or only IAM Credentials'
+   * `generateAccessToken` calls. @default cancels and GETs
+   */
+  route?: 'cancel' | 'get' | 'iam';
+  /** Only requests for this operation name (no leading slash), or, with `iam`, this account. @default any */
   name?: string;
 }
 
@@ -195,7 +198,7 @@ export interface ScriptedOperation {
   /**
    * The resource name without a leading slash: `projects/p/locations/l/operations/op-1`,
    * `organizations/o/locations/global/operations/x`, `operations/a/b/c`, or any bare name. Segments hold only
-   * `[A-Za-z0-9._~@-]`.
+   * `[A-Za-z0-9._~@()-]` (Firestore's `(default)` database included).
    */
   name: string;
   /** When set, requests under any other API version answer 404 `NOT_FOUND`. */
@@ -260,8 +263,11 @@ export interface RecordedRequest {
   /** Raw query string without the `?`, or `''`. */
   query: string;
   /** Which route it matched. */
-  route: 'cancel' | 'get' | 'list' | 'metadata' | 'token' | 'other';
-  /** The operation name for cancel and get, the parent for list (absent for the root `operations` list). */
+  route: 'cancel' | 'get' | 'list' | 'metadata' | 'token' | 'iam' | 'other';
+  /**
+   * The operation name for cancel and get, the parent for list (absent for the root `operations` list), the
+   * target account for `iam`.
+   */
   name?: string;
   /** The API version in the path, e.g. `v1beta`. */
   apiVersion?: string;
@@ -271,6 +277,8 @@ export interface RecordedRequest {
   bearer?: string;
   /** Whether {@link RecordedRequest.bearer} was a valid access token or trusted JWT. */
   authorized: boolean;
+  /** The account the bearer acts as (whose token it is), when it was valid. */
+  principal?: string;
   /** HTTP status answered: 0 until the answer is written, and for a reset or a client that left first. */
   status: number;
   /** The injected fault, if any. */
