@@ -6,14 +6,14 @@ import { sandboxWall } from './scripts/sandbox-wall.mjs';
 
 /** Workflow code outside `workflows/`: the bench's, the tests' and the examples' workflow files. */
 const SANDBOX_FILE_PATTERNS = [
-  '^examples/[a-z-]+-workflows?$',
+  '^examples/([a-z-]+-)?workflows?$',
   '^bench/[a-z-]+-workflows$',
   '^test/support/test-workflows$',
 ];
 const SANDBOX_FILES = [
   'workflows/**/*.ts',
   'examples/*-workflow.ts',
-  'examples/*-workflows.ts',
+  'examples/workflows.ts',
   'bench/*-workflows.ts',
   'test/support/test-workflows.ts',
 ];
@@ -66,7 +66,7 @@ export default tseslint.config(
           zone: 'Workflow code (it runs in the deterministic sandbox)',
           folders: ['workflows', 'src/domain'],
           files: SANDBOX_FILE_PATTERNS,
-          packages: ['@temporalio/workflow', '@temporalio/common', 'temporal-gcp-lro/workflows'],
+          packages: ['@temporalio/workflow', '@temporalio/common', 'nexus-rpc', 'temporal-gcp-lro/workflows'],
         },
       ],
     },
@@ -82,7 +82,7 @@ export default tseslint.config(
         {
           zone: 'src/domain (sandbox-safe: workflows import it)',
           folders: ['src/domain'],
-          packages: ['@temporalio/common', '@temporalio/workflow'],
+          packages: ['@temporalio/common', '@temporalio/workflow', 'nexus-rpc'],
         },
       ],
     },

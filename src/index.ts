@@ -30,7 +30,7 @@ export {
   type PollOptions,
 } from './domain/canceller-input';
 export { DEFAULT_POLL_SCHEDULE, pollDelay, type PollSchedule } from './domain/backoff';
-export { startAwait, startCancel, type StartOptions } from './temporal/client';
+export { cancellerStartOptions, startAwait, startCancel, type StartOptions } from './temporal/client';
 export { EXIT_CODES, ExitError, exitCodeForOutcome } from './domain/exit-codes';
 export {
   CLOUD_PLATFORM_SCOPE,
@@ -101,6 +101,16 @@ export {
   type TemporalTarget,
 } from './temporal/temporal-connect';
 export { createCancellerWorker, WORKFLOWS_PATH, type CancellerWorkerOptions } from './temporal/worker';
+export { GcpLroPlugin, type GcpLroPluginOptions } from './temporal/plugin';
+export { lroNexusServiceHandler } from './temporal/nexus-handler';
+export { LRO_NEXUS_SERVICE_NAME, lroNexusService } from './domain/nexus-service';
+export {
+  CANCEL_ACTIVITY_SUMMARY,
+  currentDetails,
+  pollActivitySummary,
+  pollTimerSummary,
+  startSummary,
+} from './domain/web-ui';
 export {
   METRICS_BIND_ENV,
   runWorker,

@@ -19,6 +19,7 @@ import {
   log,
   metricMeter,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -44,6 +45,7 @@ import { recordOutcome } from '../src/domain/metrics';
 import type { AwaitOperationResult, Outcome, RecordedOutcome, ResultError } from '../src/domain/outcome';
 import { RpcCode, isRpcCodeName } from '../src/domain/rpc-code';
 import { LRO_OUTCOME, pendingSearchAttributes, pendingSummary } from '../src/domain/search-attributes';
+import { CANCEL_ACTIVITY_SUMMARY, currentDetails, pollActivitySummary, pollTimerSummary } from '../src/domain/web-ui';
 import {
   answerError,
   cancelProgressOf,
@@ -132,7 +134,7 @@ export async function runCanceller(
   const cancelRequestSent = (): CancelRequestSent =>
     state.cancelSent ? 'yes' : state.cancelMaybeSent || cancelInFlight ? 'maybe' : 'no';
 
-  setHandler(statusQuery, (): CancellerStatus => {
+  const status = (): CancellerStatus => {
     const cancelRequested = state.lastOperation?.metadata?.cancelRequested;
     return {
       operation: ref.url,
@@ -151,7 +153,10 @@ export async function runCanceller(
       startedAt: iso(state.startedAt),
       timedOut: state.timedOut,
     };
-  });
+  };
+  setHandler(statusQuery, status);
+  /** The story so far, on the workflow's page in the Web UI. */
+  const showDetails = (): void => setCurrentDetails(currentDetails(status()));
   setHandler(pollNowSignal, () => {
     pollNow = true;
   });
@@ -181,6 +186,7 @@ export async function runCanceller(
 
   const record = (recorded: RecordedOutcome, line: string): void => {
     outcome = recorded;
+    showDetails();
     upsertSearchAttributes([{ key: LRO_OUTCOME, value: recorded }]);
     upsertMemo({ summary: `${recorded}: ${line}` });
     recordOutcome(metricMeter, recorded, state.polls);
@@ -247,9 +253,11 @@ export async function runCanceller(
    */
   const attempt = async <T>(
     call: (activities: Activities) => Promise<T>,
-    options: { calls: number; sendsCancel?: boolean },
+    options: { calls: number; summary: string; sendsCancel?: boolean },
   ): Promise<T | typeof NO_ANSWER> => {
+    showDetails();
     const activities = proxyActivities<Activities>({
+      summary: options.summary,
       startToCloseTimeout: options.calls * ACTIVITY_CALL_TIMEOUT_MS,
       scheduleToCloseTimeout: Math.max(state.deadline - now(), MIN_RETRY_WINDOW_MS),
       heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
@@ -316,7 +324,11 @@ export async function runCanceller(
       let retryDelayMs = 0;
       const deadlineWhenCalled = state.deadline;
       if (state.phase === 'cancelling' && !state.cancelSent) {
-        const answer = await attempt((a) => a.cancelAndGet(refInput), { calls: 2, sendsCancel: true });
+        const answer = await attempt((a) => a.cancelAndGet(refInput), {
+          calls: 2,
+          sendsCancel: true,
+          summary: CANCEL_ACTIVITY_SUMMARY,
+        });
         if (answer === NO_ANSWER) {
           got = NO_ANSWER;
         } else {
@@ -336,7 +348,10 @@ export async function runCanceller(
           }
         }
       } else {
-        got = await attempt((a) => a.getOperation(refInput), { calls: 1 });
+        got = await attempt((a) => a.getOperation(refInput), {
+          calls: 1,
+          summary: pollActivitySummary(state.polls + 1),
+        });
       }
 
       // The retries ran out at the old deadline, but an operator moved it: try again.
@@ -400,7 +415,8 @@ export async function runCanceller(
       state.attempt++;
       if (delay > 0) {
         nextPollAt = now() + delay;
-        await condition(() => pollNow || giveUp, delay);
+        showDetails();
+        await condition(() => pollNow || giveUp, delay, { summary: pollTimerSummary(delay) });
         nextPollAt = undefined;
       }
       pollNow = false;

@@ -33,7 +33,9 @@ import {
   type AwaitOperationInput,
   type CancelOperationInput,
 } from '../src/domain/canceller-input';
+import type { OperationRef } from '../src/domain/operation-ref';
 import type { AwaitOperationResult, CancelOperationResult } from '../src/domain/outcome';
+import { startSummary } from '../src/domain/web-ui';
 import { awaitWorkflowId, cancelWorkflowId } from '../src/domain/workflow-id';
 import type { awaitOperation } from './await-operation';
 import type { cancelOperation } from './cancel-operation';
@@ -71,8 +73,8 @@ export async function executeCancelOperation(
   input: CancelOperationInput,
   options: CancellerChildOptions = {},
 ): Promise<CancelOperationResult> {
-  validateCancelInput(input);
-  return startOrJoin<typeof cancelOperation>('cancelOperation', cancelWorkflowId(input), input, options);
+  const { ref } = validateCancelInput(input);
+  return startOrJoin<typeof cancelOperation>('cancelOperation', ref, cancelWorkflowId(ref.url), input, options);
 }
 
 /** As {@link executeCancelOperation}, for `awaitOperation` (workflow ID `awaitWorkflowId(input)`). */
@@ -80,8 +82,8 @@ export async function executeAwaitOperation(
   input: AwaitOperationInput,
   options: CancellerChildOptions = {},
 ): Promise<AwaitOperationResult> {
-  validateAwaitInput(input);
-  return startOrJoin<typeof awaitOperation>('awaitOperation', awaitWorkflowId(input), input, options);
+  const { ref } = validateAwaitInput(input);
+  return startOrJoin<typeof awaitOperation>('awaitOperation', ref, awaitWorkflowId(ref.url), input, options);
 }
 
 /**
@@ -104,6 +106,7 @@ function finishedOutcomes(): Map<string, CancellerFinished> {
 
 async function startOrJoin<W extends typeof cancelOperation | typeof awaitOperation>(
   workflowType: 'cancelOperation' | 'awaitOperation',
+  ref: OperationRef,
   workflowId: string,
   input: Parameters<W>[0],
   options: CancellerChildOptions,
@@ -119,6 +122,7 @@ async function startOrJoin<W extends typeof cancelOperation | typeof awaitOperat
         args: [input] as unknown as Parameters<W>,
         workflowId,
         ...taskQueue,
+        staticSummary: startSummary(workflowType, ref),
         parentClosePolicy: ParentClosePolicy.ABANDON,
         // Other parents, or a person at the CLI, may be waiting for this canceller too.
         cancellationType: ChildWorkflowCancellationType.ABANDON,

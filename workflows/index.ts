@@ -26,3 +26,4 @@ export type {
   RecordedOutcome,
   ResultError,
 } from '../src/domain/outcome';
+export { LRO_NEXUS_SERVICE_NAME, lroNexusService } from '../src/domain/nexus-service';

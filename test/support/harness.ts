@@ -3,7 +3,8 @@
  * the emulator through google-auth-library's real metadata-server flow and undici.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { IllegalStateError, type LogLevel } from '@temporalio/common';
 import {
@@ -20,6 +21,7 @@ import { POLLS_BUCKETS, POLLS_METRIC } from '../../src/domain/metrics';
 import { parseAllowedHosts } from '../../src/domain/host-allowlist';
 import type { ScopePolicy } from '../../src/domain/scope-policy';
 import { GoogleEmulator, type EmulatorOptions } from '../../src/testing/emulator';
+import { findTemporalBinary, TEMPORAL_CLI } from '../../src/testing/temporal-binaries';
 import { startDevServer, startTimeSkippingServer, type DevServerOptions } from '../../src/testing/temporal-servers';
 import { createCancellerWorker } from '../../src/temporal/worker';
 import { ROOT } from './build';
@@ -90,6 +92,8 @@ export interface StackOptions {
   allowedHosts?: string;
   /** The worker's scope policy, as `LRO_ALLOWED_SERVICES`, `LRO_ALLOWED_RESOURCES`, `LRO_IMPERSONATION_ALLOWED` set it. */
   policy?: ScopePolicy;
+  /** The worker's task queue. @default a fresh one */
+  taskQueue?: string;
 }
 
 /** Starts a server, the emulator and a running worker on a fresh task queue. */
@@ -102,7 +106,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   ]);
   process.stderr.write(`real Temporal ${options.server ?? 'dev'} server at ${env.connection.options.address}\n`);
   const deps = emulatorDeps(emulator, options.allowedHosts, options.policy);
-  const taskQueue = unique('tq');
+  const taskQueue = options.taskQueue ?? unique('tq');
   const worker = await createCancellerWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -188,4 +192,25 @@ export async function eventually<T>(
     if (done(value) || Date.now() > end) return value;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Runs a README shell snippet (`examples/*.sh`) as it is written, with the Temporal CLI on the PATH and
+ * `TEMPORAL_ADDRESS` aimed at `address`. Resolves to its exit code and output.
+ */
+export function runShellSnippet(
+  file: string,
+  address: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = findTemporalBinary(TEMPORAL_CLI);
+  if (!cli) throw new Error('the Temporal CLI is not installed (npm run temporal:install)');
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      [join(ROOT, file)],
+      { env: { ...process.env, TEMPORAL_ADDRESS: address, PATH: `${dirname(cli)}:${process.env['PATH'] ?? ''}` } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+    );
+  });
 }

@@ -19,3 +19,4 @@ export async function parentCancels(input: CancelOperationInput): Promise<Cancel
 }
 
 export { teardown } from '../../examples/parent-workflow';
+export { cancelThroughNexus } from '../../examples/nexus-caller-workflow';

@@ -1,0 +1,3 @@
+// Your workflows file: your own workflows, and the package's, with one line.
+export * from 'temporal-gcp-lro/workflows';
+export { teardown } from './parent-workflow';
