@@ -568,3 +568,77 @@ function restoreEnv(name: string, value: string | undefined): void {
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
 }
+
+describe('impersonation at the activity: the gate, and whose failure it is', () => {
+  const TEAM = 'team.iam.gserviceaccount.com';
+  const asAccount = (account: string, extra: Partial<ActivityDeps> = {}) =>
+    deps({
+      authorizer: googleAuthorizer(new GoogleAuth({ scopes: CLOUD_PLATFORM_SCOPE }), { iamEndpoint: emulator.url }),
+      policy: { impersonation: [`*@${TEAM}`] },
+      ...extra,
+    });
+
+  test('an account that is not an email is refused before it can reach the IAM Credentials URL', async () => {
+    const op = scripted('alloydb');
+    const before = emulator.requests.length;
+    const crafted = `../../../../v1/projects/-/serviceAccounts/109876543210987654321:generateAccessToken#@${TEAM}`;
+    const failure = await failureOf(requestCancel(asAccount(crafted), { ...op.input, impersonate: crafted }));
+    expect(failure).toMatchObject({ type: 'INVALID_ARGUMENT', nonRetryable: true });
+    expect(failure.message).toMatch(/^impersonate: /);
+    expect(emulator.requests.slice(before).filter((r) => r.route !== 'metadata' && r.route !== 'token')).toEqual([]);
+  });
+
+  test("the worker's own credentials failing is the worker's fault: retryable, not PERMISSION_DENIED", async () => {
+    const account = `own-outage@${TEAM}`;
+    emulator.allowImpersonation(account);
+    const op = scripted('alloydb');
+    const billed = asAccount(account);
+    emulator.revokeTokens();
+    emulator.setFaults({ tokenFailUntil: Date.now() + 60_000 });
+    try {
+      const failure = await failureOf(requestCancel(billed, { ...op.input, impersonate: account }));
+      expect(failure).toMatchObject({ type: 'UNAVAILABLE', nonRetryable: false });
+    } finally {
+      emulator.setFaults({});
+    }
+  });
+
+  test('IAM refusing a stale worker token (401) is retried with a fresh one', async () => {
+    const account = `stale@${TEAM}`;
+    emulator.allowImpersonation(account);
+    const op = scripted('alloydb');
+    const billed = asAccount(account);
+    await requestCancel(billed, scripted('alloydb').input);
+    emulator.revokeTokens();
+    const first = await failureOf(requestCancel(billed, { ...op.input, impersonate: account }));
+    expect(first).toMatchObject({ type: 'UNAVAILABLE', nonRetryable: false });
+    expect(await requestCancel(billed, { ...op.input, impersonate: account })).toEqual({ result: 'accepted' });
+  });
+
+  test('IAM refusing the account (403) is PERMISSION_DENIED, for good', async () => {
+    const op = scripted('alloydb');
+    const failure = await failureOf(
+      requestCancel(asAccount(''), { ...op.input, impersonate: `never-granted@${TEAM}` }),
+    );
+    expect(failure).toMatchObject({ type: 'PERMISSION_DENIED', nonRetryable: true });
+    expect(failure.message).toMatch(/never-granted@/);
+  });
+
+  test('a mint that hangs is given up, retryably, and the next call mints afresh', async () => {
+    const account = `slow@${TEAM}`;
+    emulator.allowImpersonation(account);
+    emulator.failNext({ route: 'iam', name: account }, { stallMs: 5_000 });
+    const op = scripted('alloydb');
+    const hurried = asAccount(account, {
+      authorizer: googleAuthorizer(new GoogleAuth({ scopes: CLOUD_PLATFORM_SCOPE }), {
+        iamEndpoint: emulator.url,
+        mintTimeoutMs: 500,
+      }),
+    });
+    const started = Date.now();
+    const failure = await failureOf(requestCancel(hurried, { ...op.input, impersonate: account }));
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(failure).toMatchObject({ type: 'UNAVAILABLE', nonRetryable: false });
+    expect(await requestCancel(hurried, { ...op.input, impersonate: account })).toEqual({ result: 'accepted' });
+  });
+});

@@ -11,6 +11,7 @@ import type { CancelOperationResult } from '../src/domain/outcome';
 import { scopePolicyFromEnv } from '../src/domain/scope-policy';
 import { LRO_OUTCOME } from '../src/domain/search-attributes';
 import { startCancel } from '../src/temporal/client';
+import { routingValue } from '../src/google/operations-client';
 import { startStack, unique, type Stack } from './support/harness';
 
 let stack: Stack;
@@ -163,13 +164,20 @@ describe('impersonation', () => {
 });
 
 describe("the headers Google's own clients send", () => {
+  test('the routing header percent-encodes as python-api-core does', () => {
+    expect(routingValue('projects/p/databases/(default)/operations/a b~c')).toBe(
+      'projects/p/databases/%28default%29/operations/a%20b~c',
+    );
+  });
+
   test('every Operations call carries x-goog-request-params and x-goog-api-client', async () => {
     const op = operation('alloydb.googleapis.com', 'projects/prod-g/locations/us-central1/operations');
     await (await start({ operation: op.url })).result();
     const calls = stack.emulator.requests.filter((r) => r.name === op.name);
     expect(calls.length).toBeGreaterThanOrEqual(2);
     for (const call of calls) {
-      expect(call.headers['x-goog-request-params']).toBe(`name=${encodeURIComponent(op.name)}`);
+      // As python-api-core writes it: slashes kept, everything else outside [A-Za-z0-9_.~-] percent-encoded.
+      expect(call.headers['x-goog-request-params']).toBe(`name=${op.name}`);
       expect(call.headers['x-goog-api-client']).toMatch(/^gl-node\/[0-9.]+ temporal-gcp-lro\/[0-9.]+$/);
     }
   });

@@ -96,6 +96,8 @@ describe('start-up problems: one line on stderr, a non-zero exit, no stack trace
 
   test.each([
     ['LRO_EMULATOR_HOST', 'localhost'],
+    ['LRO_EMULATOR_HOST', 'emulator.internal:8085'],
+    ['LRO_EMULATOR_HOST', 'http://127.0.0.1:8085'],
     ['LRO_METRICS_BIND', 'everywhere'],
     ['LRO_ALLOWED_SERVICES', 'alloydb.googleapis.com,not a service'],
     ['LRO_ALLOWED_RESOURCES', 'projects/prod-*,projects/p*d'],

@@ -445,7 +445,8 @@ export async function runCanceller(
       throw err;
     }
     const { failure, type, message } = terminalFailure(err);
-    record('ERROR', `${ref.url}: ${type}: ${message}`);
+    const actingAs = settings.impersonate ? ` (acting as ${settings.impersonate})` : '';
+    record('ERROR', `${ref.url}${actingAs}: ${type}: ${message}`);
     await CancellationScope.nonCancellable(() => notifyWaiters({ failure: { type, message } }));
     throw failure;
   }

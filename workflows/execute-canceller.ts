@@ -74,7 +74,7 @@ export async function executeCancelOperation(
   options: CancellerChildOptions = {},
 ): Promise<CancelOperationResult> {
   const { ref } = validateCancelInput(input);
-  return startOrJoin<typeof cancelOperation>('cancelOperation', ref, cancelWorkflowId(ref.url), input, options);
+  return startOrJoin<typeof cancelOperation>('cancelOperation', ref, cancelWorkflowId(input), input, options);
 }
 
 /** As {@link executeCancelOperation}, for `awaitOperation` (workflow ID `awaitWorkflowId(input)`). */
@@ -83,7 +83,7 @@ export async function executeAwaitOperation(
   options: CancellerChildOptions = {},
 ): Promise<AwaitOperationResult> {
   const { ref } = validateAwaitInput(input);
-  return startOrJoin<typeof awaitOperation>('awaitOperation', ref, awaitWorkflowId(ref.url), input, options);
+  return startOrJoin<typeof awaitOperation>('awaitOperation', ref, awaitWorkflowId(input), input, options);
 }
 
 /**

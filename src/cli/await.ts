@@ -18,8 +18,8 @@ export const awaitCommand: Command = {
   usage: 'await <operation> --timeout <d> [options]',
   summary: 'wait for an operation; cancel it (and confirm) if the timeout passes first',
   help: `  --timeout <d>           how long to wait for the operation to finish (required, e.g. 2h)
---no-cancel             when the timeout passes, end TIMED_OUT without cancelling
---cancel-timeout <d>    how long to wait for the cancel to be confirmed (default 1h)
+  --no-cancel             when the timeout passes, end TIMED_OUT without cancelling
+  --cancel-timeout <d>    how long to wait for the cancel to be confirmed (default 1h)
 ${REF_HELP}
 ${START_HELP}`,
   options: {

@@ -6,8 +6,8 @@ export const emulatorCommand: Command = {
   usage: 'emulator [options]',
   summary: 'run the local Google emulator (Operations API and metadata server) until Ctrl-C',
   help: `  --port <port>           TCP port (default 8085; 0 picks a free one)
---host <ip>             address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
---demo-operations       serve the demo's operations (one per outcome)`,
+  --host <ip>             address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
+  --demo-operations       serve the demo's operations (one per outcome)`,
   options: { port: { type: 'string' }, host: { type: 'string' }, 'demo-operations': { type: 'boolean' } },
   positionals: 0,
   async run(values, _positionals, io) {

@@ -13,8 +13,8 @@ export const listCommand: Command = {
   usage: 'list [options]',
   summary: 'list cancellers, newest first, from a visibility query on LroOutcome',
   help: `  --outcome <outcome>     only this LroOutcome: ${LISTABLE_OUTCOMES.join(', ')}
---limit <n>             at most this many rows (default 20)
---json                  print JSON lines`,
+  --limit <n>             at most this many rows (default 20)
+  --json                  print JSON lines`,
   options: { outcome: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
   positionals: 0,
   async run(values, _positionals, io) {

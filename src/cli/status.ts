@@ -7,7 +7,7 @@ import { parseOperationRef } from '../domain/operation-ref';
 import type { AwaitOperationResult, CancelOperationResult } from '../domain/outcome';
 import { LRO_OUTCOME } from '../domain/search-attributes';
 import { awaitWorkflowId, cancelWorkflowId } from '../domain/workflow-id';
-import { refInput, REF_HELP, REF_OPTIONS, type Command } from './command';
+import { optional, refInput, REF_HELP, REF_OPTIONS, type Command } from './command';
 import { describeFailure, formatProgress, withTimeout, type CancellerHandle } from './progress';
 import { withClient } from './with-client';
 
@@ -15,12 +15,14 @@ export const statusCommand: Command = {
   usage: 'status <operation> [options]',
   summary: "show a canceller's progress, or its result once finished (the cancel canceller first, then the await one)",
   help: `${REF_HELP}
---json                  print JSON`,
-  options: { ...REF_OPTIONS, json: { type: 'boolean' } },
+  --impersonate <email>   the canceller that acts as this service account
+  --json                  print JSON`,
+  options: { ...REF_OPTIONS, impersonate: { type: 'string' }, json: { type: 'boolean' } },
   positionals: 1,
   async run(values, [operation], io) {
     const ref = parseOperationRef(refInput(operation, values));
-    const ids = [cancelWorkflowId(ref.url), awaitWorkflowId(ref.url)];
+    const asAccount = { operation: ref.url, ...optional('impersonate', values['impersonate']) };
+    const ids = [cancelWorkflowId(asAccount), awaitWorkflowId(asAccount)];
     return withClient(io, async (client) => {
       for (const workflowId of ids) {
         const report = await describeCanceller(client, workflowId);

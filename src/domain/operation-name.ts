@@ -23,6 +23,11 @@ const NOT_LONGRUNNING: readonly { service: string; parent?: string; why: string 
   { service: 'apihub.googleapis.com', parent: 'versions', why: "an API version's operations are the API's methods" },
 ];
 
+/** Services whose resource names hold user data, where a collection or document may be called "operations". */
+const USER_DATA: readonly { service: string; collection: string; why: string }[] = [
+  { service: 'firestore.googleapis.com', collection: 'documents', why: 'a Firestore document is not an operation' },
+];
+
 /** Throws {@link InvalidArgumentError} unless every segment of `name` is one a resource name may hold. */
 export function checkName(field: string, name: string): void {
   if (name === '') throw new InvalidArgumentError(field, 'must name an operation after the API version');
@@ -60,6 +65,8 @@ export function assertOperationName(field: string, name: string, service: string
       name,
     );
   }
+  const data = USER_DATA.find((rule) => rule.service === service && segments.includes(rule.collection));
+  if (data) throw new InvalidArgumentError(field, `must name a long-running operation: ${data.why}`, name);
   const parent = at >= 2 ? segments[at - 2] : undefined;
   const other = NOT_LONGRUNNING.find((rule) => rule.service === service && (!rule.parent || rule.parent === parent));
   if (other) throw new InvalidArgumentError(field, `must name a google.longrunning operation: ${other.why}`, name);

@@ -50,10 +50,18 @@ const GOOGLE_SUFFIX = '.googleapis.com';
 const VERSION_RULE = /^v[0-9]+(?:p[0-9]+)?(?:(?:alpha|beta)[0-9]*)?$/;
 const REGIONAL_PREFIX = /^[a-z]+-[a-z]+[0-9]+-(.+)$/;
 /**
- * Google hosts that serve customer content, not APIs: a Cloud Storage bucket host answers with whatever object
- * sits at the path, which anyone who can write to the bucket controls.
+ * The labels of Google hosts that serve customer content, not APIs: a Cloud Storage host (its JSON and XML APIs,
+ * its download and upload hosts, a bucket's own host, a regional or mTLS one) answers with whatever object sits at
+ * the path, which anyone who can write to the bucket controls.
  */
-const CONTENT_HOSTS = /^(?:(?:[a-z0-9._-]+\.)?storage|storage\.mtls|firebasestorage)\.googleapis\.com$/;
+const CONTENT_LABELS = new Set([
+  'storage',
+  'storage-download',
+  'storage-upload',
+  'content-storage',
+  'commondatastorage',
+  'firebasestorage',
+]);
 
 /**
  * Validates an operation reference and builds its URLs. Throws {@link InvalidArgumentError} naming the field
@@ -117,12 +125,17 @@ export function parseOperationRef(input: OperationRefInput): OperationRef {
   return parseUrl('service', url);
 }
 
-/** The API service name for a host: regional and `rep` hosts map to their global service name. */
+/** The API service name for a host: regional, `rep`, mTLS and Private Service Connect hosts map to their service. */
 export function serviceForHost(host: string): string {
   if (!host.endsWith(GOOGLE_SUFFIX)) return host;
   const labels = host.slice(0, -GOOGLE_SUFFIX.length).split('.');
   // {service}.{region}.rep.googleapis.com
   if (labels.length === 3 && labels[2] === 'rep') return `${labels[0]}${GOOGLE_SUFFIX}`;
+  // {service}.mtls.googleapis.com
+  if (labels.length === 2 && labels[1] === 'mtls') return `${labels[0]}${GOOGLE_SUFFIX}`;
+  // {service}-{endpoint}.p.googleapis.com (Private Service Connect; endpoint names hold no dash)
+  const psc = labels.length === 2 && labels[1] === 'p' ? /^(.+)-[a-z0-9]+$/.exec(labels[0] ?? '') : null;
+  if (psc?.[1]) return `${psc[1]}${GOOGLE_SUFFIX}`;
   // {region}-{service}.googleapis.com
   const regional = labels.length === 1 ? REGIONAL_PREFIX.exec(labels[0] ?? '') : null;
   if (regional?.[1]) return `${regional[1]}${GOOGLE_SUFFIX}`;
@@ -194,7 +207,13 @@ function parseUrl(field: string, text: string): OperationRef {
   }
   const name = slash === -1 ? '' : path.slice(slash + 1);
   checkName(field, name);
-  if (CONTENT_HOSTS.test(host)) {
+  if (
+    host.endsWith(GOOGLE_SUFFIX) &&
+    host
+      .slice(0, -GOOGLE_SUFFIX.length)
+      .split('.')
+      .some((l) => CONTENT_LABELS.has(l))
+  ) {
     throw new InvalidArgumentError(
       field,
       'must not name a Cloud Storage host: buckets serve objects anyone with write access controls, not operations',

@@ -50,6 +50,7 @@ export const MAX_METADATA_FIELDS = 24;
 /** String fields are cut to this length. */
 export const MAX_FIELD_LENGTH = 256;
 const MAX_NAME_LENGTH = 1024;
+const OPERATION_FIELDS = new Set(['name', 'metadata', 'done', 'error', 'response']);
 const MAX_TYPE_LENGTH = 256;
 
 /**
@@ -58,6 +59,12 @@ const MAX_TYPE_LENGTH = 256;
  */
 export function summarizeOperation(value: unknown): OperationSummary {
   if (!isObject(value)) throw new TypeError('the Operation is not a JSON object');
+  // An Operation has these fields and no others (proto3 JSON writes no unknown field): a Firestore document or a
+  // release that happens to sit under a collection named "operations" has others.
+  const foreign = Object.keys(value).filter((key) => !OPERATION_FIELDS.has(key));
+  if (foreign.length > 0) {
+    throw new TypeError(`the answer has fields an Operation does not (${foreign.slice(0, 3).join(', ')})`);
+  }
   const done = value['done'] ?? false;
   if (typeof done !== 'boolean') throw new TypeError('the Operation\'s "done" is not a boolean');
   const name = typeof value['name'] === 'string' ? value['name'].slice(0, MAX_NAME_LENGTH) : '';

@@ -8,7 +8,8 @@
 /** Error bodies longer than this are not read for a message: Google's error envelopes are a few KiB. */
 export const MAX_ERROR_BODY_LENGTH = 64 * 1024;
 
-const TOKEN_RUN = /[A-Za-z0-9_.-]{11,}/g;
+// `{11}` then `*`: `{11,}` overflows V8's regexp stack on a run of several million characters.
+const TOKEN_RUN = /[A-Za-z0-9_.-]{11}[A-Za-z0-9_.-]*/g;
 
 /** Replaces anything that looks like a credential in `text`, and each of `secrets`, for messages that leave the process. */
 export function redactCredentials(text: string, secrets: readonly string[] = []): string {

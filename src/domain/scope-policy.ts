@@ -65,6 +65,10 @@ export function checkScope(policy: ScopePolicy, ref: OperationRef, impersonate?:
   if (policy.resources && !policy.resources.some((pattern) => fallsUnder(ref.name, pattern))) {
     throw permissionDenied(ALLOWED_RESOURCES_ENV, `${ref.name} falls under none of the allowed resources`);
   }
+  // An account is checked as an email before it is matched: it goes into the IAM Credentials URL as it is.
+  if (impersonate !== undefined && !isAccountEmail(impersonate)) {
+    throw new InvalidArgumentError('impersonate', 'must be a service-account email in lower case', impersonate);
+  }
   if (impersonate !== undefined && !mayImpersonate(policy, impersonate)) {
     throw permissionDenied(
       IMPERSONATION_ALLOWED_ENV,

@@ -28,6 +28,12 @@ export interface GoogleAuthorizerOptions {
    * @default https://iamcredentials.googleapis.com
    */
   iamEndpoint?: string;
+  /**
+   * A token mint that takes longer is given up (and tried again by the next call), so no account's calls all hang
+   * on one.
+   * @default 20_000
+   */
+  mintTimeoutMs?: number;
 }
 
 /**
@@ -51,13 +57,44 @@ export function googleAuthorizer(
     if (token && expiry && expiry - Date.now() > REMINT_BEFORE_EXPIRY_MS) return;
     let pending = minting.get(account);
     if (!pending) {
-      pending = client
-        .getAccessToken()
-        .then(() => undefined)
-        .finally(() => minting.delete(account));
+      pending = mint(account, client).finally(() => minting.delete(account));
       minting.set(account, pending);
     }
     await pending;
+  };
+
+  /**
+   * Mints a token for `account`: the worker's own token first (its failures are the worker's, and transient), then
+   * IAM Credentials, whose HTTP answers come back as {@link ImpersonationRefused}. A mint that hangs is given up
+   * after `mintTimeoutMs`; a failed one forgets the account's client.
+   */
+  const mint = async (account: string, client: Impersonated): Promise<void> => {
+    await (await auth.getClient()).getAccessToken();
+    const timeoutMs = options.mintTimeoutMs ?? DEFAULT_MINT_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.getAccessToken(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no token for ${account} within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } catch (err) {
+      impersonated.delete(account);
+      const { config, response } = err as {
+        config?: { url?: unknown };
+        response?: { status?: unknown; data?: unknown };
+      };
+      if (String(config?.url ?? '').endsWith(':generateAccessToken') && typeof response?.status === 'number') {
+        throw new ImpersonationRefused(account, response.status, response.data, (err as Error).message);
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   const clientFor = async (account?: string): Promise<AuthClient> => {
@@ -97,19 +134,39 @@ export function googleAuthorizer(
       // (placeholder) refresh token they need to fetch a new one in these credentials.
       client.setCredentials({ ...client.credentials, expiry_date: 1 });
     },
-    principal(account) {
-      if (account !== undefined) return Promise.resolve(account);
-      ownPrincipal ??= auth.getCredentials().then(
-        (credentials) => credentials.client_email,
-        () => undefined,
-      );
-      return ownPrincipal;
+    async principal(account) {
+      if (account !== undefined) return account;
+      // Only an answer is kept: a lookup that failed (the metadata server restarting) is tried again next time.
+      ownPrincipal ??= auth.getCredentials().then((credentials) => credentials.client_email);
+      try {
+        return await ownPrincipal;
+      } catch {
+        ownPrincipal = undefined;
+        return undefined;
+      }
     },
   };
 }
 
+/** IAM Credentials answered a `generateAccessToken` call for an account with an error: its HTTP status and body. */
+export class ImpersonationRefused extends Error {
+  override readonly name = 'ImpersonationRefused';
+
+  constructor(
+    /** The account the token was asked for. */
+    readonly account: string,
+    readonly status: number,
+    /** The answer's body (Google's error envelope, usually). */
+    readonly body: unknown,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** How long an impersonated token lives; the library mints the next one shortly before it expires. */
 const IMPERSONATED_TOKEN_LIFETIME_SECONDS = 3600;
+const DEFAULT_MINT_TIMEOUT_MS = 20_000;
 /**
  * A token this close to expiry is minted again, once for all the calls waiting on it: more than the library's own
  * margin (five minutes), so it never decides to mint on its own, once per concurrent call.

@@ -13,7 +13,7 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from '../domain/package-version';
 import { boundedErrorBody, redactCredentials } from '../domain/redaction';
 import { isRetryable } from '../domain/rpc-code';
 import { checkScope, type ScopePolicy } from '../domain/scope-policy';
-import type { RequestAuthorizer } from './google-auth';
+import { ImpersonationRefused, type RequestAuthorizer } from './google-auth';
 
 /** Dependencies of {@link OperationsClient}. */
 export interface OperationsClientOptions {
@@ -173,7 +173,7 @@ export class OperationsClient {
       'user-agent': USER_AGENT,
       'x-goog-api-client': API_CLIENT,
       // The routing header Google's own REST clients send: it routes the call to the operation's region.
-      'x-goog-request-params': `name=${encodeURIComponent(ref.name)}`,
+      'x-goog-request-params': `name=${routingValue(ref.name)}`,
     };
     if (method === 'POST') headers['content-type'] = 'application/json';
     try {
@@ -217,24 +217,38 @@ export class OperationsClient {
   }
 
   /**
-   * Credential problems (the metadata server down, no credentials yet, IAM Credentials unavailable) are transient
-   * for a worker; IAM refusing to mint a token for the account a canceller named (403 and the like) is not.
+   * Credential problems are transient for a worker: the metadata server down, no credentials yet, the worker's own
+   * token refused, IAM Credentials unavailable or refusing a stale token (which is refreshed for the next attempt).
+   * IAM refusing to mint a token for the account a canceller named (403, or 404 for an account that does not exist)
+   * is not: that is `PERMISSION_DENIED`.
    */
   private async authorize<T>(account: string | undefined, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      const response = (err as { response?: { status?: unknown; data?: unknown } }).response;
       const text = `could not get Google credentials${account ? ` for ${account}` : ''}: ${(err as Error).message ?? String(err)}`;
-      if (account !== undefined && typeof response?.status === 'number') {
-        const error = parseErrorResponse(response.status, JSON.stringify(response.data ?? ''), undefined, this.clock());
-        if (!isRetryable(error.code)) {
-          throw this.failure({ ...error, message: boundMessage(redactCredentials(text)) });
-        }
+      const message = boundMessage(redactCredentials(text));
+      if (err instanceof ImpersonationRefused) {
+        if (err.status === 401) await this.options.authorizer.refresh().catch(() => undefined);
+        const code =
+          err.status === 404
+            ? 'PERMISSION_DENIED'
+            : parseErrorResponse(err.status, JSON.stringify(err.body ?? ''), undefined, this.clock()).code;
+        if (!isRetryable(code) && err.status !== 401) throw this.failure({ code, httpStatus: err.status, message });
       }
-      throw this.failure({ code: 'UNAVAILABLE', httpStatus: 0, message: boundMessage(redactCredentials(text)) });
+      throw this.failure({ code: 'UNAVAILABLE', httpStatus: 0, message });
     }
   }
+}
+
+/**
+ * A routing-header value as python-api-core writes it (`urlencode(..., safe="/")`): everything but letters, digits,
+ * `_ . - ~` and `/` percent-encoded.
+ */
+export function routingValue(value: string): string {
+  return value.replace(/[^A-Za-z0-9_.~/-]/g, (c) =>
+    [...Buffer.from(c, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
 }
 
 function isAnsweredByValue(code: string): code is 'UNIMPLEMENTED' | 'NOT_FOUND' | 'FAILED_PRECONDITION' {

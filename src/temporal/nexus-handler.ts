@@ -24,14 +24,14 @@ export const lroNexusServiceHandler = nexus.serviceHandler(lroNexusService, {
     const { ref } = validated(() => validateCancelInput(input));
     return startWorkflow<typeof cancelOperation>(ctx, 'cancelOperation', {
       args: [input],
-      ...cancellerStartOptions('cancelOperation', ref, cancelWorkflowId(ref.url)),
+      ...cancellerStartOptions('cancelOperation', ref, cancelWorkflowId(input)),
     });
   }),
   awaitOperation: new WorkflowRunOperationHandler<AwaitOperationInput, AwaitOperationResult>(async (ctx, input) => {
     const { ref } = validated(() => validateAwaitInput(input));
     return startWorkflow<typeof awaitOperation>(ctx, 'awaitOperation', {
       args: [input],
-      ...cancellerStartOptions('awaitOperation', ref, awaitWorkflowId(ref.url)),
+      ...cancellerStartOptions('awaitOperation', ref, awaitWorkflowId(input)),
     });
   }),
 });

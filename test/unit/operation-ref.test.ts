@@ -542,3 +542,57 @@ describe('assertAllowed', () => {
     refuseUrl('http://alloydb.googleapis.com/v1/operations/o', /must use https for Google hosts/);
   });
 });
+
+describe('hosts and names that are not operations, found in review', () => {
+  it.each([
+    'https://storage-download.googleapis.com/v1beta7/operations/x',
+    'https://storage-upload.googleapis.com/v1/operations/x',
+    'https://my-bucket.storage-download.googleapis.com/v1/operations/x',
+    'https://content-storage.googleapis.com/v1/operations/x',
+    'https://commondatastorage.googleapis.com/v1/operations/x',
+    'https://my-bucket.commondatastorage.googleapis.com/v1/operations/x',
+    'https://storage.us-east1.rep.googleapis.com/v1/operations/x',
+    'https://storage.mtls.googleapis.com/v1/operations/x',
+    'https://firebasestorage.googleapis.com/v1/operations/x',
+  ])('refuses the Cloud Storage host of %s', (operation) => {
+    refuseUrl(operation, /must not name a Cloud Storage host/);
+  });
+
+  it('keeps APIs whose names merely start with storage', () => {
+    expect(parseOperationRef({ operation: 'https://storagetransfer.googleapis.com/v1/operations/x' }).service).toBe(
+      'storagetransfer.googleapis.com',
+    );
+  });
+
+  it.each([
+    ['container.mtls.googleapis.com', 'container.googleapis.com'],
+    ['alloydb.mtls.googleapis.com', 'alloydb.googleapis.com'],
+    ['container-ep1.p.googleapis.com', 'container.googleapis.com'],
+    ['sqladmin-myendpoint.p.googleapis.com', 'sqladmin.googleapis.com'],
+  ])('maps %s to its service %s, so the same rules apply', (host, service) => {
+    expect(serviceForHost(host)).toBe(service);
+  });
+
+  it.each([
+    'https://container.mtls.googleapis.com/v1/projects/p/locations/l/operations/o',
+    'https://container-ep1.p.googleapis.com/v1/projects/p/locations/l/operations/o',
+    'https://sqladmin.mtls.googleapis.com/v1/projects/p/operations/o',
+  ])('refuses the non-longrunning operations of %s on any host', (operation) => {
+    refuseUrl(operation, /must name a google\.longrunning operation/);
+  });
+
+  it.each([
+    'https://firestore.googleapis.com/v1/projects/p/databases/(default)/documents/operations/doc1',
+    'https://firestore.googleapis.com/v1/projects/p/databases/(default)/documents/users/operations/orders/o1',
+  ])('refuses a Firestore document under a collection named operations: %s', (operation) => {
+    refuseUrl(operation, /a Firestore document is not an operation/);
+  });
+
+  it("accepts Firestore's own operations", () => {
+    expect(
+      parseOperationRef({
+        operation: 'https://firestore.googleapis.com/v1/projects/p/databases/(default)/operations/o',
+      }).name,
+    ).toBe('projects/p/databases/(default)/operations/o');
+  });
+});

@@ -291,3 +291,13 @@ describe('namesSameOperation: an answer names the operation asked for', () => {
     expect(namesSameOperation(asked, answered)).toBe(false);
   });
 });
+
+describe('summarizeOperation: an answer with fields an Operation does not have is not one', () => {
+  it.each([
+    [{ name: NAME, fields: { a: { stringValue: 'x' } }, createTime: '2024-05-01T12:00:00Z' }, /fields, createTime/],
+    [{ name: NAME, rulesetName: 'projects/p/rulesets/r' }, /rulesetName/],
+    [{ name: NAME, done: false, status: 'RUNNING' }, /status/],
+  ])('refuses %p', (value, rule) => {
+    expect(() => summarizeOperation(value)).toThrow(rule);
+  });
+});

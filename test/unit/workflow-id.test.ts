@@ -59,3 +59,16 @@ describe('cancelWorkflowId and awaitWorkflowId', () => {
     expect(() => awaitWorkflowId({ operation: 'operations/o' })).toThrow(InvalidArgumentError);
   });
 });
+
+describe('a canceller that acts as another account', () => {
+  it('has an ID of its own, so a start naming an account never joins one acting as another', () => {
+    const own = cancelWorkflowId({ operation: ALLOYDB_OP });
+    const asA = cancelWorkflowId({ operation: ALLOYDB_OP, impersonate: 'a@p.iam.gserviceaccount.com' });
+    const asB = cancelWorkflowId({ operation: ALLOYDB_OP, impersonate: 'b@p.iam.gserviceaccount.com' });
+    expect(new Set([own, asA, asB]).size).toBe(3);
+    expect(asA).toBe(`lro-cancel:${ALLOYDB_OP};as=a@p.iam.gserviceaccount.com`);
+    expect(awaitWorkflowId({ operation: ALLOYDB_OP, impersonate: 'a@p.iam.gserviceaccount.com' })).toBe(
+      `lro-await:${ALLOYDB_OP};as=a@p.iam.gserviceaccount.com`,
+    );
+  });
+});
