@@ -1,11 +1,12 @@
 /**
  * Parents in any language, and starts from the Temporal CLI: the canceller's input and result are plain JSON on a
- * named task queue (`gcp-lro`). The README's Python parent (`examples/parent_workflow.py`, run with the `temporalio`
- * package from PyPI, installed here into the git-ignored `.temporal/python`) and the README's `temporal workflow
- * start` command (`examples/start-with-temporal-cli.sh`) each reach the package's worker and its outcome.
+ * named task queue (`gcp-lro`). The README's Python, Go and Java parents (`examples/parent_workflow.py`,
+ * `examples/parent_workflow.go`, `examples/Teardown.java`) each run on a worker of their own with their SDK from
+ * its registry (installed here into the git-ignored `.temporal/`), start `cancelOperation` as a child and read its
+ * outcome; the README's `temporal workflow start` command (`examples/start-with-temporal-cli.sh`) starts it by type.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LRO_OUTCOME } from '../src/domain/search-attributes';
 import { cancelWorkflowId } from '../src/domain/workflow-id';
@@ -13,7 +14,8 @@ import { ROOT } from './support/build';
 import { runShellSnippet, startStack, unique, type Stack } from './support/harness';
 
 const PYTHON_SDK = 'temporalio==1.35.0';
-const PYTHON_PATH = join(ROOT, '.temporal', 'python');
+const WORK = join(ROOT, '.temporal');
+const SUPPORT = join(__dirname, 'support');
 
 let stack: Stack;
 
@@ -29,16 +31,40 @@ function operation(name: string): string {
   return `https://alloydb.googleapis.com/v1/${name}`;
 }
 
-/** Installs the Python SDK from PyPI into `.temporal/python` unless it is there already. */
-function ensurePythonSdk(): void {
-  if (existsSync(join(PYTHON_PATH, 'temporalio'))) return;
-  execFileSync(
-    'python3',
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', PYTHON_PATH, PYTHON_SDK],
-    {
-      stdio: 'inherit',
-    },
-  );
+/** Runs a build step, its output shown only when it fails. */
+function build(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  try {
+    return execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}\n${stdout ?? ''}\n${stderr ?? ''}`);
+  }
+}
+
+/**
+ * Runs a parent in another language against the dev server, with an operation of its own, and checks what the
+ * README promises: the child's outcome reaches the parent, the canceller is that parent's child, one cancel is sent.
+ */
+async function expectParentCancels(
+  language: string,
+  [command, ...args]: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const name = `projects/p/locations/us-central1/operations/${unique(language)}`;
+  const url = operation(name);
+  const parentId = unique(`${language}-parent`);
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(
+      command ?? '',
+      [...args, stack.env.connection.options.address, url, parentId],
+      { env, timeout: 90_000 },
+      (error, out, err) => (error ? reject(new Error(`${error.message}\n${out}\n${err}`)) : resolve(out)),
+    );
+  });
+  expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({ outcome: 'CANCELLED' });
+  const canceller = await stack.env.client.workflow.getHandle(cancelWorkflowId(url)).describe();
+  expect(canceller.raw.workflowExecutionInfo?.parentExecution?.workflowId).toBe(parentId);
+  expect(stack.emulator.count({ route: 'cancel', name })).toBe(1);
 }
 
 test("the README's temporal workflow start command starts cancelOperation by type name, and it is confirmed", async () => {
@@ -51,23 +77,48 @@ test("the README's temporal workflow start command starts cancelOperation by typ
 });
 
 test('a Python parent runs cancelOperation as a child on the gcp-lro task queue and reads its outcome', async () => {
-  ensurePythonSdk();
-  const url = operation(`projects/p/locations/us-central1/operations/${unique('py')}`);
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(
+  const sdk = join(WORK, 'python');
+  if (!existsSync(join(sdk, 'temporalio'))) {
+    build(
       'python3',
-      [
-        join(__dirname, 'support', 'python_parent_runner.py'),
-        stack.env.connection.options.address,
-        url,
-        unique('py-parent'),
-      ],
-      { env: { ...process.env, PYTHONPATH: PYTHON_PATH }, timeout: 90_000 },
-      (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
+      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', sdk, PYTHON_SDK],
+      ROOT,
     );
+  }
+  await expectParentCancels('py', ['python3', join(SUPPORT, 'python_parent_runner.py')], {
+    ...process.env,
+    PYTHONPATH: sdk,
   });
-  expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({ outcome: 'CANCELLED' });
-  const canceller = await stack.env.client.workflow.getHandle(cancelWorkflowId(url)).describe();
-  expect(canceller.raw.workflowExecutionInfo?.parentExecution?.workflowId).toMatch(/^py-parent-/);
-  expect(stack.emulator.count({ route: 'cancel', name: url.split('/v1/')[1] })).toBe(1);
 }, 180_000);
+
+test('a Go parent runs cancelOperation as a child on the gcp-lro task queue and reads its outcome', async () => {
+  // The runner's module (its go.sum pins the SDK), with the README's workflow as its teardown package.
+  const dir = join(WORK, 'go-parent');
+  mkdirSync(join(dir, 'teardown'), { recursive: true });
+  for (const file of ['go.mod', 'go.sum', 'main.go']) copyFileSync(join(SUPPORT, 'go-parent', file), join(dir, file));
+  copyFileSync(join(ROOT, 'examples', 'parent_workflow.go'), join(dir, 'teardown', 'parent_workflow.go'));
+  build('go', ['build', '-mod=readonly', '-o', 'goparent', '.'], dir);
+  await expectParentCancels('go', [join(dir, 'goparent')]);
+}, 300_000);
+
+test('a Java parent runs cancelOperation as a child on the gcp-lro task queue and reads its outcome', async () => {
+  const dir = join(WORK, 'java-parent');
+  mkdirSync(join(dir, 'classes'), { recursive: true });
+  copyFileSync(join(SUPPORT, 'java-parent', 'pom.xml'), join(dir, 'pom.xml'));
+  build('mvn', ['-q', '-B', 'dependency:build-classpath', '-Dmdep.outputFile=classpath.txt'], dir);
+  const classpath = readFileSync(join(dir, 'classpath.txt'), 'utf8').trim();
+  build(
+    'javac',
+    [
+      '-Werror',
+      '-d',
+      'classes',
+      '-cp',
+      classpath,
+      join(ROOT, 'examples', 'Teardown.java'),
+      join(SUPPORT, 'java-parent', 'Runner.java'),
+    ],
+    dir,
+  );
+  await expectParentCancels('java', ['java', '-cp', `${join(dir, 'classes')}:${classpath}`, 'Runner']);
+}, 300_000);

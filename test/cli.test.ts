@@ -226,13 +226,41 @@ describe('bad input: exit 2, one line on stderr, nothing started', () => {
 
   test('--help for each command exits 0', async () => {
     const runs = await Promise.all(
-      ['cancel', 'await', 'status', 'list', 'emulator', 'worker'].map((name) => cli([name, '--help'])),
+      ['cancel', 'await', 'status', 'list', 'id', 'emulator', 'worker'].map((name) => cli([name, '--help'])),
     );
     for (const run of runs) {
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^Usage: temporal-gcp-lro \w+ /);
     }
     expect((await cli(['--help'])).stdout).toMatch(/14 NOT_FOUND/);
+  });
+});
+
+describe('id', () => {
+  test("prints the canceller's workflow ID, as every entry point derives it, and refuses bad input with 2", async () => {
+    const url = 'https://alloydb.googleapis.com/v1beta/projects/p/locations/us-central1/operations/op-1';
+    const [plain, byName, awaitAs, bad, badAccount] = await Promise.all([
+      cli(['id', url]),
+      cli([
+        'id',
+        'projects/p/locations/us-central1/operations/op-1',
+        '--service',
+        'alloydb.googleapis.com',
+        '--api-version',
+        'v1beta',
+      ]),
+      cli(['id', url, '--await', '--impersonate', 'canceller@p.iam.gserviceaccount.com']),
+      cli(['id', 'https://alloydb.googleapis.com/v1beta/projects/p/locations/us-central1/instances/i']),
+      cli(['id', url, '--impersonate', 'not an account']),
+    ]);
+    expect(plain).toMatchObject({ code: 0, stdout: `${cancelWorkflowId(url)}\n` });
+    expect(plain.stdout).toBe(`lro-cancel:${url}\n`);
+    expect(byName).toMatchObject({ code: 0, stdout: plain.stdout });
+    expect(awaitAs).toMatchObject({ code: 0, stdout: `lro-await:${url};as=canceller@p.iam.gserviceaccount.com\n` });
+    expect(bad).toMatchObject({ code: EXIT_CODES.USAGE, stdout: '' });
+    expect(lines(bad.stderr)).toEqual([expect.stringMatching(/operation/)]);
+    expect(badAccount).toMatchObject({ code: EXIT_CODES.USAGE, stdout: '' });
+    expect(lines(badAccount.stderr)).toEqual([expect.stringMatching(/impersonate/)]);
   });
 });
 

@@ -8,7 +8,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { CancelOperationResult } from '../src/domain/outcome';
+import { statusQuery } from '../src/domain/canceller-api';
 import { LRO_OUTCOME } from '../src/domain/search-attributes';
+import { startCancel } from '../src/temporal/client';
 import { cancelWorkflowId } from '../src/domain/workflow-id';
 import { startStack, unique, type Stack } from './support/harness';
 
@@ -130,5 +132,51 @@ async function jsonUnder(title: string, key: string): Promise<unknown> {
       LroService: 'alloydb.googleapis.com',
     });
     await page.screenshot({ path: join(ARTIFACTS, 'web-ui-search-attributes.png'), fullPage: true });
+  }, 60_000);
+
+  test("a running canceller's page tells its story: current details and its activities' summaries", async () => {
+    const name = `projects/demo/locations/us-central1/operations/${unique('story')}`;
+    stack.emulator.addOperation({
+      name,
+      apiVersion: 'v1beta',
+      service: 'alloydb.googleapis.com',
+      afterCancel: { to: { kind: 'running' } },
+    });
+    const operation = `https://alloydb.googleapis.com/v1beta/${name}`;
+    const handle = await startCancel(
+      stack.env.client,
+      { operation, poll: { initialInterval: '200ms', maximumInterval: '1h', backoffCoefficient: 10 } },
+      { taskQueue: stack.taskQueue },
+    );
+    // Two polls in, then a long wait: the page shows a canceller waiting for its next poll.
+    for (let i = 0; i < 200 && (await handle.query(statusQuery)).polls < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const description = await handle.describe();
+    await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(handle.workflowId)}/${description.runId}`);
+    await page.getByRole('heading', { name: handle.workflowId }).waitFor();
+    await page.getByText('Running', { exact: true }).first().waitFor();
+    // The timeline names its activities and its timers.
+    await page.getByText('cancelAndGet • cancel + first GetOperation').waitFor();
+    await page.getByText('getOperation • GetOperation #2').waitFor();
+    await page
+      .getByText(/^next poll in \d+ s$/)
+      .first()
+      .waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'web-ui-running-timeline.png'), fullPage: true });
+    // The summary it started with, and its current details (Markdown the workflow keeps up to date).
+    await page.getByRole('tab', { name: 'User Metadata' }).click();
+    // The UI renders user metadata as Markdown inside sandboxed frames of its own.
+    const summary = page.frameLocator('#user-metadata-summary');
+    await summary.getByRole('link', { name: operation }).waitFor();
+    await summary.getByText(`Cancel ${operation}`).waitFor();
+    const details = page.frameLocator('#user-metadata-current-details');
+    await details.getByText(/^PENDING · cancelling · \d+ polls$/).waitFor();
+    await details.getByText('cancel request: accepted; the service says cancel requested: yes').waitFor();
+    await details.getByText('operation: running').waitFor();
+    await details.getByText(/^next poll: \d{4}-\d\d-\d\dT/).waitFor();
+    await details.getByText(/^deadline: \d{4}-\d\d-\d\dT/).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'web-ui-running-details.png'), fullPage: true });
+    await handle.terminate();
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 /**
  * `temporal-gcp-lro`, the command line: start or join a canceller (`cancel`, `await`), watch it (`status`,
- * `list`), and run the pieces (`worker`, `emulator`). Exit codes are {@link EXIT_CODES}.
+ * `list`), name it (`id`), and run the pieces (`worker`, `emulator`). Exit codes are {@link EXIT_CODES}.
  *
  * It connects with Temporal's standard environment configuration, as the worker does. Errors are one line
  * on stderr, never a stack trace.
@@ -14,6 +14,7 @@ import { awaitCommand } from './await';
 import { cancelCommand } from './cancel';
 import { FLAG_FOR_FIELD, PROGRAM, type CliIo, type Command, type Values } from './command';
 import { emulatorCommand } from './emulator';
+import { idCommand } from './id';
 import { listCommand } from './list';
 import { statusCommand } from './status';
 import { workerCommand } from './worker';
@@ -28,6 +29,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   await: awaitCommand,
   status: statusCommand,
   list: listCommand,
+  id: idCommand,
   emulator: emulatorCommand,
   worker: workerCommand,
 };

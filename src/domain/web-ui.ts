@@ -37,6 +37,7 @@ export function currentDetails(status: CancellerStatus): string {
   const requested = status.cancelRequested === undefined ? 'not reported' : status.cancelRequested ? 'yes' : 'no';
   const lines = [
     `**${status.outcome}** · ${status.phase} · ${status.polls} poll${status.polls === 1 ? '' : 's'}`,
+    '',
     `- cancel request: ${cancel}; the service says cancel requested: ${requested}`,
     ...(status.lastOperation ? [`- operation: ${status.lastOperation.state}`] : []),
     ...(status.lastError ? [`- last error: ${status.lastError.status}: ${status.lastError.message}`] : []),

@@ -1,0 +1,30 @@
+import io.temporal.api.enums.v1.ParentClosePolicy;
+import io.temporal.workflow.ChildWorkflowOptions;
+import io.temporal.workflow.ChildWorkflowStub;
+import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
+import java.util.Map;
+
+/** Cancels a Google operation with the gcp-lro canceller, as a child on its task queue. */
+@WorkflowInterface
+public interface Teardown {
+  @WorkflowMethod
+  String run(String operation);
+
+  class Impl implements Teardown {
+    @Override
+    public String run(String operation) {
+      ChildWorkflowStub canceller =
+          Workflow.newUntypedChildWorkflowStub(
+              "cancelOperation",
+              ChildWorkflowOptions.newBuilder()
+                  .setWorkflowId("lro-cancel:" + operation) // one canceller per operation
+                  .setTaskQueue("gcp-lro")
+                  .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
+                  .build());
+      Map<?, ?> result = canceller.execute(Map.class, Map.of("operation", operation, "timeout", "30m"));
+      return (String) result.get("outcome");
+    }
+  }
+}

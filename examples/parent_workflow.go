@@ -1,0 +1,21 @@
+package teardown
+
+import (
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Teardown cancels a Google operation with the gcp-lro canceller, as a child on its task queue.
+func Teardown(ctx workflow.Context, operation string) (string, error) {
+	ctx = workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        "lro-cancel:" + operation, // one canceller per operation
+		TaskQueue:         "gcp-lro",
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+	})
+	input := map[string]string{"operation": operation, "timeout": "30m"}
+	var result struct {
+		Outcome string `json:"outcome"`
+	}
+	err := workflow.ExecuteChildWorkflow(ctx, "cancelOperation", input).Get(ctx, &result)
+	return result.Outcome, err
+}
