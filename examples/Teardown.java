@@ -1,4 +1,5 @@
 import io.temporal.api.enums.v1.ParentClosePolicy;
+import io.temporal.workflow.ChildWorkflowCancellationType;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.ChildWorkflowStub;
 import io.temporal.workflow.Workflow;
@@ -21,7 +22,9 @@ public interface Teardown {
               ChildWorkflowOptions.newBuilder()
                   .setWorkflowId("lro-cancel:" + operation) // one canceller per operation
                   .setTaskQueue("gcp-lro")
+                  // Shared: ending or cancelling this parent leaves it running for whoever else waits for it.
                   .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
+                  .setCancellationType(ChildWorkflowCancellationType.ABANDON)
                   .build());
       Map<?, ?> result = canceller.execute(Map.class, Map.of("operation", operation, "timeout", "30m"));
       return (String) result.get("outcome");

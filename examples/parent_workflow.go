@@ -7,7 +7,9 @@ import (
 
 // Teardown cancels a Google operation with the gcp-lro canceller, as a child on its task queue.
 func Teardown(ctx workflow.Context, operation string) (string, error) {
-	ctx = workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+	// Shared: ending or cancelling this parent leaves it running for whoever else waits for it.
+	childCtx, _ := workflow.NewDisconnectedContext(ctx)
+	childCtx = workflow.WithChildOptions(childCtx, workflow.ChildWorkflowOptions{
 		WorkflowID:        "lro-cancel:" + operation, // one canceller per operation
 		TaskQueue:         "gcp-lro",
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
@@ -16,6 +18,6 @@ func Teardown(ctx workflow.Context, operation string) (string, error) {
 	var result struct {
 		Outcome string `json:"outcome"`
 	}
-	err := workflow.ExecuteChildWorkflow(ctx, "cancelOperation", input).Get(ctx, &result)
+	err := workflow.ExecuteChildWorkflow(childCtx, "cancelOperation", input).Get(ctx, &result)
 	return result.Outcome, err
 }

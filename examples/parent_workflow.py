@@ -12,6 +12,8 @@ class Teardown:
             {"operation": operation, "timeout": "30m"},
             id=f"lro-cancel:{operation}",  # one canceller per operation
             task_queue="gcp-lro",
+            # Shared: ending or cancelling this parent leaves it running for whoever else waits for it.
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            cancellation_type=workflow.ChildWorkflowCancellationType.ABANDON,
         )
         return result["outcome"]

@@ -91,6 +91,34 @@ test('a Python parent runs cancelOperation as a child on the gcp-lro task queue 
   });
 }, 180_000);
 
+test('cancelling the Python parent leaves its canceller running for whoever else waits for it', async () => {
+  const sdk = join(WORK, 'python');
+  const name = `projects/p/locations/us-central1/operations/${unique('py-cancelled')}`;
+  stack.emulator.addOperation({ name, apiVersion: 'v1', afterCancel: { to: { kind: 'cancelled' }, afterMs: 600_000 } });
+  const url = `https://alloydb.googleapis.com/v1/${name}`;
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(
+      'python3',
+      [
+        join(SUPPORT, 'python_parent_runner.py'),
+        stack.env.connection.options.address,
+        url,
+        unique('py-parent'),
+        'cancel',
+      ],
+      { env: { ...process.env, PYTHONPATH: sdk }, timeout: 90_000 },
+      (error, out, err) => (error ? reject(new Error(`${error.message}\n${out}\n${err}`)) : resolve(out)),
+    );
+  });
+  expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({ parent: 'cancelled' });
+  const canceller = stack.env.client.workflow.getHandle(cancelWorkflowId(url));
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const description = await canceller.describe();
+  expect(description.status.name).toBe('RUNNING');
+  expect(description.typedSearchAttributes.get(LRO_OUTCOME)).toBe('PENDING');
+  await canceller.terminate();
+}, 180_000);
+
 test('a Go parent runs cancelOperation as a child on the gcp-lro task queue and reads its outcome', async () => {
   // The runner's module (its go.sum pins the SDK), with the README's workflow as its teardown package.
   const dir = join(WORK, 'go-parent');

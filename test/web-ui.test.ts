@@ -168,9 +168,12 @@ async function jsonUnder(title: string, key: string): Promise<unknown> {
     await page.getByRole('tab', { name: 'User Metadata' }).click();
     // The UI renders user metadata as Markdown inside sandboxed frames of its own.
     const summary = page.frameLocator('#user-metadata-summary');
-    await summary.getByRole('link', { name: operation }).waitFor();
+    // The URL is typed-in input: shown as code, never as a link.
+    await summary.locator('code', { hasText: operation }).waitFor();
+    expect(await summary.getByRole('link').count()).toBe(0);
     await summary.getByText(`Cancel ${operation}`).waitFor();
     const details = page.frameLocator('#user-metadata-current-details');
+    await details.getByText(`Cancel ${operation}`).waitFor();
     await details.getByText(/^PENDING · cancelling · \d+ polls$/).waitFor();
     await details.getByText('cancel request: accepted; the service says cancel requested: yes').waitFor();
     await details.getByText('operation: running').waitFor();

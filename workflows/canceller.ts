@@ -152,17 +152,20 @@ export async function runCanceller(
       deadline: iso(state.deadline),
       startedAt: iso(state.startedAt),
       timedOut: state.timedOut,
+      waiters: state.waiters?.length ?? 0,
     };
   };
   setHandler(statusQuery, status);
   /** The story so far, on the workflow's page in the Web UI. */
-  const showDetails = (): void => setCurrentDetails(currentDetails(status()));
+  const workflowType = settings.mode === 'cancel' ? 'cancelOperation' : 'awaitOperation';
+  const showDetails = (): void => setCurrentDetails(currentDetails(workflowType, status()));
   setHandler(pollNowSignal, () => {
     pollNow = true;
   });
   setHandler(giveUpSignal, () => {
     giveUp = true;
     giveUps++;
+    showDetails();
   });
   setHandler(joinSignal, (waiter) => {
     const id = typeof waiter?.workflowId === 'string' ? waiter.workflowId : '';
@@ -174,11 +177,13 @@ export async function runCanceller(
       return;
     }
     state.waiters = [...waiters, id];
+    showDetails();
   });
   setHandler(
     extendTimeoutUpdate,
     (by) => {
       state.deadline += parseDuration('by', by);
+      showDetails();
       return iso(state.deadline);
     },
     { validator: (by) => void parseDuration('by', by) },

@@ -35,7 +35,7 @@ import {
 } from '../src/domain/canceller-input';
 import type { OperationRef } from '../src/domain/operation-ref';
 import type { AwaitOperationResult, CancelOperationResult } from '../src/domain/outcome';
-import { startSummary } from '../src/domain/web-ui';
+import { CANCELLER_OUTCOME_SUMMARY, joinedTimerSummary, startSummary } from '../src/domain/web-ui';
 import { awaitWorkflowId, cancelWorkflowId } from '../src/domain/workflow-id';
 import type { awaitOperation } from './await-operation';
 import type { cancelOperation } from './cancel-operation';
@@ -136,9 +136,11 @@ async function startOrJoin<W extends typeof cancelOperation | typeof awaitOperat
     if (await joined(workflowId, finished))
       return outcomeOf(finished.get(workflowId) as CancellerFinished) as Awaited<ReturnType<W>>;
     // It is not running: it ended, with an outcome or not.
-    const ended = await proxyActivities<Activities>({ startToCloseTimeout: '1 minute', ...taskQueue }).cancellerOutcome(
-      workflowId,
-    );
+    const ended = await proxyActivities<Activities>({
+      startToCloseTimeout: '1 minute',
+      summary: CANCELLER_OUTCOME_SUMMARY,
+      ...taskQueue,
+    }).cancellerOutcome(workflowId);
     if (ended.result || (ended.failure && round >= MAX_ROUNDS)) return outcomeOf(ended) as Awaited<ReturnType<W>>;
     if (round >= MAX_ROUNDS) {
       throw ApplicationFailure.create({
@@ -158,7 +160,9 @@ async function joined(workflowId: string, finished: Map<string, CancellerFinishe
     } catch {
       return finished.has(workflowId);
     }
-    if (await condition(() => finished.has(workflowId), recheckMs)) return true;
+    if (await condition(() => finished.has(workflowId), recheckMs, { summary: joinedTimerSummary(recheckMs) })) {
+      return true;
+    }
   }
 }
 

@@ -38,6 +38,8 @@ export interface CancellerStatus {
   deadline: string;
   startedAt: string;
   timedOut: boolean;
+  /** How many workflows joined it (`join`) and will be sent its outcome. */
+  waiters?: number;
 }
 
 /** Live progress: polls so far, last metadata, next poll time, deadline. */

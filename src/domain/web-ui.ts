@@ -7,9 +7,15 @@
 import type { CancellerStatus } from './canceller-api';
 import type { OperationRef } from './operation-ref';
 
-/** The summary a canceller starts with: `Cancel <operation>` or `Await <operation>`. */
+/** The longest operation URL a summary shows whole; Temporal bounds a summary (400 bytes by default). */
+const MAX_SUMMARY_URL_LENGTH = 180;
+
+/**
+ * The summary a canceller starts with: ``Cancel `<operation>` `` or ``Await `<operation>` ``, a long URL shortened
+ * in its middle. In a code span: the URL is the starter's input, not yet checked by the worker, so not a link.
+ */
 export function startSummary(workflowType: 'cancelOperation' | 'awaitOperation', ref: OperationRef): string {
-  return `${workflowType === 'cancelOperation' ? 'Cancel' : 'Await'} ${ref.url}`;
+  return `${verb(workflowType)} ${code(shortened(ref.url, MAX_SUMMARY_URL_LENGTH))}`;
 }
 
 /** The summary of the activity that sends the cancel. */
@@ -25,8 +31,20 @@ export function pollTimerSummary(delayMs: number): string {
   return `next poll in ${seconds(delayMs)}`;
 }
 
-/** The canceller's current details, in Markdown: outcome so far, phase, polls, the cancel, next poll, deadline. */
-export function currentDetails(status: CancellerStatus): string {
+/** The summary of the activity a parent reads an ended canceller's outcome with. */
+export const CANCELLER_OUTCOME_SUMMARY = "read the ended canceller's outcome";
+
+/** The summary of a joined parent's timer: when it checks that its canceller is still there. */
+export function joinedTimerSummary(delayMs: number): string {
+  return `waiting for the canceller; check it is still there in ${seconds(delayMs)}`;
+}
+
+/**
+ * The canceller's current details, in Markdown: what it does (a run continued as new has no start summary), the
+ * outcome so far, phase, polls, the cancel, next poll, deadline. Text from Google and accounts sit in code spans,
+ * so an answer cannot put a link or an image on the operator's page.
+ */
+export function currentDetails(workflowType: 'cancelOperation' | 'awaitOperation', status: CancellerStatus): string {
   const cancel = status.cancelAccepted
     ? 'accepted'
     : status.cancelRequestSent === 'maybe'
@@ -36,16 +54,35 @@ export function currentDetails(status: CancellerStatus): string {
         : 'not sent';
   const requested = status.cancelRequested === undefined ? 'not reported' : status.cancelRequested ? 'yes' : 'no';
   const lines = [
+    `${verb(workflowType)} ${code(status.operation)}`,
+    '',
     `**${status.outcome}** · ${status.phase} · ${status.polls} poll${status.polls === 1 ? '' : 's'}`,
     '',
     `- cancel request: ${cancel}; the service says cancel requested: ${requested}`,
     ...(status.lastOperation ? [`- operation: ${status.lastOperation.state}`] : []),
-    ...(status.lastError ? [`- last error: ${status.lastError.status}: ${status.lastError.message}`] : []),
+    ...(status.lastError ? [`- last error: ${status.lastError.status}: ${code(status.lastError.message)}`] : []),
     ...(status.nextPollAt ? [`- next poll: ${status.nextPollAt}`] : []),
     `- deadline: ${status.deadline}`,
-    ...(status.principal ? [`- acting as: ${status.principal}`] : []),
+    ...(status.principal ? [`- acting as: ${code(status.principal)}`] : []),
+    ...(status.waiters ? [`- workflows waiting for its outcome: ${status.waiters}`] : []),
   ];
   return lines.join('\n');
+}
+
+function verb(workflowType: 'cancelOperation' | 'awaitOperation'): string {
+  return workflowType === 'cancelOperation' ? 'Cancel' : 'Await';
+}
+
+/** `text` as a Markdown code span: nothing in it is read as Markdown. */
+function code(text: string): string {
+  return `\`${text.replace(/[`\r\n]/g, (c) => (c === '`' ? "'" : ' '))}\``;
+}
+
+/** `text`, cut in its middle to at most `max` characters. */
+export function shortened(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = Math.ceil((max - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
 }
 
 function seconds(ms: number): string {

@@ -76,10 +76,7 @@ export function googleAuthorizer(
       await Promise.race([
         client.getAccessToken(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no token for ${account} within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
+          timer = setTimeout(() => reject(new Error(`no token for ${account} within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
     } catch (err) {
