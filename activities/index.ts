@@ -3,7 +3,7 @@
  * answer: values for what the workflow acts on, `ApplicationFailure` (type = google.rpc code name) for
  * faults, retryable or not by the one table in `src/rpc-code.ts`.
  */
-import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context, log, type Info } from '@temporalio/activity';
 import type { CancellerFinished } from '../src/domain/canceller-api';
 import type {
   CancelAndGetAnswer,
@@ -12,10 +12,14 @@ import type {
   CancelRequestSent,
   GetAnswer,
   OperationCall,
+  WaitAnswer,
+  WaitCall,
 } from '../src/domain/call-answers';
+import { WAIT_ANSWER_MARGIN_MS } from '../src/domain/canceller-input';
 import { countGoogleApiError } from '../src/domain/metrics';
 import { GoogleCallFailure, OperationsClient, type OperationsClientOptions } from '../src/google/operations-client';
 import { isRetryable } from '../src/domain/rpc-code';
+import { createBulkActivities } from './bulk';
 
 /** What the activities need: credentials, the shared dispatcher, the host allowlist, a clock. */
 export type ActivityDeps = OperationsClientOptions;
@@ -45,7 +49,30 @@ export function createActivities(deps: ActivityDeps) {
     if (!answer.found) countGoogleApiError(Context.current().metricMeter, 'get', 'NOT_FOUND');
     return { ...answer, ...(await actedAs(input)) };
   };
+  /**
+   * Services (`ref.service`) that answered WaitOperation with UNIMPLEMENTED, for the life of this worker: their
+   * operations are read with a GET, with no `:wait` request first.
+   */
+  const waitUnsupported = new Set<string>();
+  const wait = async ({ timeoutMs, ...input }: WaitCall): Promise<WaitAnswer> => {
+    const { service } = client.resolve(input);
+    if (!waitUnsupported.has(service)) {
+      const context = Context.current();
+      const answer = await client.wait(input, boundedWait(timeoutMs, context.info), context.cancellationSignal);
+      if (!('unimplemented' in answer)) {
+        if (!answer.found) countGoogleApiError(context.metricMeter, 'get', 'NOT_FOUND');
+        return { ...answer, ...(await actedAs(input)) };
+      }
+      waitUnsupported.add(service);
+      log.info('WaitOperation is not supported: reading with GetOperation from now on', {
+        service,
+        message: answer.message,
+      });
+    }
+    return { ...(await get(input)), waitUnsupported: true };
+  };
   return {
+    ...createBulkActivities(client),
     /** `POST {name}:cancel`. UNIMPLEMENTED, NOT_FOUND and FAILED_PRECONDITION are answers, not failures. */
     async requestCancel(input: OperationCall): Promise<CancelAnswer> {
       return whileHeartbeating(() => requestCancel(input));
@@ -53,6 +80,16 @@ export function createActivities(deps: ActivityDeps) {
     /** `GET {name}`: a bounded summary of the operation, or "not found". */
     async getOperation(input: OperationCall): Promise<GetAnswer> {
       return whileHeartbeating(() => classifyFailures('get', () => get(input)));
+    },
+    /**
+     * `POST {name}:wait` (WaitOperation): the operation once it is done, or as it stands after `timeoutMs` (the
+     * service may answer sooner), as {@link getOperation} answers it, failures classified the same way. A service
+     * that does not support it (UNIMPLEMENTED, or a bare 404 for the unknown method) is remembered by this worker:
+     * its operations are read with `GET {name}` instead, at once and from then on, and the answer says so
+     * (`waitUnsupported`). Heartbeats while it waits; a cancel from the workflow aborts the wait.
+     */
+    async waitOperation(input: WaitCall): Promise<WaitAnswer> {
+      return whileHeartbeating(() => classifyFailures('get', () => wait(input)));
     },
     /**
      * `POST {name}:cancel`, then at once `GET {name}` (unless the cancel answered UNIMPLEMENTED): the first
@@ -127,6 +164,16 @@ function failureOfWorkflow(err: unknown, status: string): { type: string; messag
 
 /** The activities' interface, for `proxyActivities<Activities>()`. */
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * The wait to ask of the service: `timeoutMs`, cut so that the answer is back before the activity's schedule-to-close
+ * time (a retry late in the phase waits only until its deadline).
+ */
+function boundedWait(timeoutMs: number, info: Info): number {
+  if (!info.scheduleToCloseTimeoutMs) return timeoutMs;
+  const left = info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs - WAIT_ANSWER_MARGIN_MS - Date.now();
+  return Math.max(0, Math.min(timeoutMs, left));
+}
 
 async function whileHeartbeating<T>(work: () => Promise<T>, details?: () => unknown): Promise<T> {
   const context = Context.current();

@@ -24,12 +24,14 @@ export interface EmulatorCounters {
   rssBytes: number;
 }
 
-/** One cancel or GET of an operation, from the log. */
+/** One call to the Operations API, from the log: `name` is the operation's, or the parent's for a list. */
 export interface LoggedCall {
-  route: 'cancel' | 'get';
+  route: 'cancel' | 'get' | 'list' | 'wait';
   name: string;
   at: number;
 }
+
+const OPERATION_ROUTES = new Set(['cancel', 'get', 'list', 'wait']);
 
 async function main(): Promise<void> {
   const emulator = await GoogleEmulator.start();
@@ -54,8 +56,8 @@ async function main(): Promise<void> {
         } satisfies EmulatorCounters;
       case 'calls':
         return emulator.requests
-          .filter((r) => (r.route === 'cancel' || r.route === 'get') && r.name?.startsWith(command.prefix))
-          .map((r): LoggedCall => ({ route: r.route as 'cancel' | 'get', name: r.name ?? '', at: r.at }));
+          .filter((r) => OPERATION_ROUTES.has(r.route) && r.name?.startsWith(command.prefix))
+          .map((r): LoggedCall => ({ route: r.route as LoggedCall['route'], name: r.name ?? '', at: r.at }));
       case 'polled':
         return new Set(
           emulator.requests.filter((r) => r.route === 'get' && r.name?.startsWith(command.prefix)).map((r) => r.name),

@@ -7,17 +7,21 @@
  * 2. Google API economy: GetOperation calls and detection lag of our schedule beside gax's and api-core's,
  *    simulated with the real `pollDelay` and confirmed by real runs for 1 s and 30 s cancellations;
  * 3. resources: token fetches and TCP connections per 1,000 cancels, history events, memory while waiting;
- * 4. scale: many concurrent cancellers on one worker.
+ * 4. scale: many concurrent cancellers on one worker;
+ * 5. a fleet: one bulk `cancelOperations` against as many separate cancellers, and where listing does not pay;
+ * 6. WaitOperation against blind polling, at 1 min (real), 10 min and 2 h.
  *
  * It prints one table per section and writes them to BENCHMARKS.md. Exit 0 when every run finished as
  * scripted, 1 otherwise. The sections are in `throughput.ts` (1), `economy.ts` (2), `resources.ts` (3) and
- * `scale.ts` (4); the stack they run on and the measurement helpers in `support.ts`.
+ * `scale.ts` (4), `fleet.ts` (5), `wait-economy.ts` (6); the stack they run on and the measurement helpers in `support.ts`.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { findTemporalBinary, TEMPORAL_CLI } from '../src/testing/temporal-binaries';
 import { economy } from './economy';
+import { fleet } from './fleet';
+import { waitEconomy } from './wait-economy';
 import { resourcesPerCancel, waitingMemory } from './resources';
 import { scale } from './scale';
 import {
@@ -39,7 +43,8 @@ const USAGE = `Usage: npm run bench [-- --quick]
 Starts a Temporal dev server, the Google emulator and one worker on 127.0.0.1, measures cancellers against
 the Temporal floor, Google API economy, resources and scale, prints the tables and writes BENCHMARKS.md.
 
-  --quick   smaller counts (a few minutes)
+  --quick          smaller counts (a few minutes)
+  --only <n,...>   run only these sections (1 to 6); BENCHMARKS.md is left as it is
   --help    show this text
 `;
 
@@ -52,13 +57,18 @@ interface Sizes {
   waiting: number;
   /** Concurrent cancellers in section 4. */
   scale: number;
+  /** Operations in section 5's fleet. */
+  fleet: number;
 }
 
-const FULL: Sizes = { overhead: 1_000, economyRuns: 20, waiting: 2_000, scale: 10_000 };
-const QUICK: Sizes = { overhead: 200, economyRuns: 10, waiting: 2_000, scale: 1_000 };
+const FULL: Sizes = { overhead: 1_000, economyRuns: 20, waiting: 2_000, scale: 10_000, fleet: 1_000 };
+const QUICK: Sizes = { overhead: 200, economyRuns: 10, waiting: 2_000, scale: 1_000, fleet: 1_000 };
 
 async function main(argv: readonly string[]): Promise<number> {
-  const unknown = argv.filter((arg) => !['--quick', '--help', '-h'].includes(arg));
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt === -1 ? undefined : new Set((argv[onlyAt + 1] ?? '').split(',').filter((x) => x !== ''));
+  const unknown = argv.filter((arg, i) => !['--quick', '--help', '-h', '--only'].includes(arg) && i !== onlyAt + 1);
+  if (only && (only.size === 0 || [...only].some((x) => !/^[1-6]$/.test(x)))) unknown.push('--only needs 1 to 6');
   if (argv.includes('--help') || argv.includes('-h') || unknown.length > 0) {
     if (unknown.length > 0) process.stderr.write(`unknown argument: ${unknown.join(' ')}\n\n`);
     process.stderr.write(USAGE);
@@ -74,12 +84,17 @@ async function main(argv: readonly string[]): Promise<number> {
   const stack = await startStack();
   const sections: string[] = [];
   try {
+    const runs = (section: string): boolean => !only || only.has(section);
     // Section 3a is measured in section 1's runs, and printed right after it.
-    const overhead = await throughput(stack, sizes.overhead);
-    sections.push(overhead.section, resourcesPerCancel(overhead.resources));
-    sections.push(await economy(stack, sizes.economyRuns));
-    sections.push(await waitingMemory(stack, sizes.waiting));
-    sections.push(await scale(stack, sizes.scale));
+    if (runs('1')) {
+      const overhead = await throughput(stack, sizes.overhead);
+      sections.push(overhead.section, resourcesPerCancel(overhead.resources));
+    }
+    if (runs('2')) sections.push(await economy(stack, sizes.economyRuns));
+    if (runs('3')) sections.push(await waitingMemory(stack, sizes.waiting));
+    if (runs('4')) sections.push(await scale(stack, sizes.scale));
+    if (runs('5')) sections.push(await fleet(stack, sizes.fleet));
+    if (runs('6')) sections.push(await waitEconomy(stack, sizes.economyRuns));
   } finally {
     await stopStack(stack);
   }
@@ -87,8 +102,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const report = formatReport(command, sections, totalMs);
   if (report.includes('NaN')) failures.push('a figure is missing: the report has NaN in it');
   process.stdout.write(`${report}\n`);
-  writeFileSync(join(ROOT, 'BENCHMARKS.md'), `${report}\n`);
-  progress(`wrote BENCHMARKS.md (${secs(totalMs, 0)} in all)`);
+  // Some sections alone are a look, not the record.
+  if (!only) {
+    writeFileSync(join(ROOT, 'BENCHMARKS.md'), `${report}\n`);
+    progress(`wrote BENCHMARKS.md (${secs(totalMs, 0)} in all)`);
+  }
   if (failures.length > 0) {
     process.stderr.write(`FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
     return 1;

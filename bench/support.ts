@@ -388,7 +388,7 @@ export class EmulatorProcess {
     return this.call({ cmd: 'counters' }) as Promise<EmulatorCounters>;
   }
 
-  /** Cancels and GETs of operations whose name starts with `prefix`. */
+  /** Operations API calls (cancel, get, list, wait) whose operation or parent name starts with `prefix`. */
   calls(prefix: string): Promise<LoggedCall[]> {
     return this.call({ cmd: 'calls', prefix }) as Promise<LoggedCall[]>;
   }

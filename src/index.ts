@@ -31,6 +31,22 @@ export {
 } from './domain/canceller-input';
 export { DEFAULT_POLL_SCHEDULE, pollDelay, type PollSchedule } from './domain/backoff';
 export { cancellerStartOptions, startAwait, startCancel, type StartOptions } from './temporal/client';
+export { CANCEL_ALL_ID_PREFIX, cancelAllWorkflowId, startCancelAll } from './temporal/bulk-client';
+export {
+  validateBulkInput,
+  type BulkPollOptions,
+  type BulkSettings,
+  type CancelOperationsInput,
+  type OperationSelector,
+} from './domain/bulk-input';
+export {
+  bulkStatusQuery,
+  type BulkRecordedOutcome,
+  type BulkStatus,
+  type CancelOperationsResult,
+  type NotCancelled,
+} from './domain/bulk-api';
+export { BULK_OUTCOMES, type BulkOutcome } from './domain/bulk-progress';
 export { EXIT_CODES, ExitError, exitCodeForOutcome } from './domain/exit-codes';
 export {
   CLOUD_PLATFORM_SCOPE,

@@ -226,13 +226,107 @@ describe('bad input: exit 2, one line on stderr, nothing started', () => {
 
   test('--help for each command exits 0', async () => {
     const runs = await Promise.all(
-      ['cancel', 'await', 'status', 'list', 'id', 'emulator', 'worker'].map((name) => cli([name, '--help'])),
+      ['cancel', 'cancel-all', 'await', 'status', 'list', 'id', 'emulator', 'worker'].map((name) =>
+        cli([name, '--help']),
+      ),
     );
     for (const run of runs) {
       expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/^Usage: temporal-gcp-lro \w+ /);
+      expect(run.stdout).toMatch(/^Usage: temporal-gcp-lro [\w-]+ /);
     }
     expect((await cli(['--help'])).stdout).toMatch(/14 NOT_FOUND/);
+  });
+});
+
+describe('cancel-all', () => {
+  /** A location of AlloyDB operations: two running ones, the first cancelled at once, and one already done. */
+  function location(secondAfterCancel: ScriptedOperation['afterCancel']): { parent: string; running: string[] } {
+    const parent = `projects/${unique('fleet')}/locations/us-central1`;
+    const script = (id: string, extra: Partial<ScriptedOperation>): string => {
+      const name = `${parent}/operations/${id}`;
+      stack.emulator.addOperation({
+        name,
+        apiVersion: 'v1beta',
+        service: 'alloydb.googleapis.com',
+        metadata: {
+          '@type': 'type.googleapis.com/google.cloud.alloydb.v1beta.OperationMetadata',
+          createTime: '2026-11-30T08:00:00Z',
+        },
+        afterCancel: { to: { kind: 'cancelled' }, afterMs: 100 },
+        ...extra,
+      });
+      return name;
+    };
+    const running = [script('a', {}), script('b', { afterCancel: secondAfterCancel })];
+    script('done', { initial: { kind: 'succeeded' } });
+    return { parent, running };
+  }
+  const selector = (parent: string) => [
+    '--parent',
+    parent,
+    '--service',
+    'alloydb.googleapis.com',
+    '--api-version',
+    'v1beta',
+  ];
+
+  test('--dry-run prints the matching operations as a table and sends nothing', async () => {
+    const { parent, running } = location(undefined);
+    const run = await cli(['cancel-all', ...selector(parent), '--dry-run', '--task-queue', stack.taskQueue]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const out = lines(run.stdout);
+    expect(out[0]).toMatch(/^OPERATION +CREATED +TYPE$/);
+    expect(out.slice(1, 3)).toEqual(
+      running.map((name) =>
+        expect.stringMatching(
+          new RegExp(
+            `^https://alloydb\\.googleapis\\.com/v1beta/${name} +2026-11-30T08:00:00Z +type\\.googleapis\\.com/`,
+          ),
+        ),
+      ),
+    );
+    expect(out[3]).toBe('2 operations would be cancelled; nothing was sent');
+    expect(stack.emulator.requests.filter((r) => r.route === 'cancel' && r.name?.startsWith(parent))).toHaveLength(0);
+  });
+
+  test('--wait shows progress and exits 0 only when every operation ended CANCELLED', async () => {
+    const all = location(undefined);
+    const ok = await cli([
+      'cancel-all',
+      ...selector(all.parent),
+      '--wait',
+      '--cancels-per-second',
+      '50',
+      '--task-queue',
+      stack.taskQueue,
+    ]);
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(lines(ok.stdout).at(-1)).toBe('CANCELLED: 2 of 2 cancelled');
+    const some = location({ to: { kind: 'succeeded' }, afterMs: 100 });
+    const mixed = await cli([
+      'cancel-all',
+      ...selector(some.parent),
+      '--wait',
+      '--cancels-per-second',
+      '50',
+      '--task-queue',
+      stack.taskQueue,
+    ]);
+    expect(mixed.code).toBe(16);
+    const out = lines(mixed.stdout);
+    expect(out[0]).toMatch(/^lro-cancel-all:[0-9a-f]{32}$/);
+    expect(out.slice(1).some((line) => /^(listing|cancelling|finished) \| /.test(line))).toBe(true);
+    expect(out).toContain('MIXED: 1 of 2 cancelled; COMPLETED 1');
+    expect(out).toContain(`  COMPLETED: https://alloydb.googleapis.com/v1beta/${some.running[1]}`);
+  });
+
+  test('bad input exits 2 with one line naming the flag, and starts nothing', async () => {
+    const run = await cli(['cancel-all', ...selector('projects/p/../x')]);
+    expect(run).toMatchObject({ code: EXIT_CODES.USAGE, stdout: '' });
+    expect(lines(run.stderr)).toEqual([expect.stringMatching(/^temporal-gcp-lro cancel-all: --parent: /)]);
+    const neither = await cli(['cancel-all', '--service', 'alloydb.googleapis.com']);
+    expect(neither).toMatchObject({ code: EXIT_CODES.USAGE });
+    expect(neither.stderr).toMatch(/--parent: is required/);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * The custom role the README offers (`iam/lro-canceller.role.yaml`) is what `gcloud iam roles create --file` takes,
- * and grants getting and cancelling operations of the seed services, and nothing else.
+ * The custom roles the README offers (`iam/lro-canceller.role.yaml`, and `iam/lro-bulk-canceller.role.yaml` for
+ * selectors) are what `gcloud iam roles create --file` takes, and grant getting and cancelling (and, for the bulk
+ * role, listing) operations of the seed services, and nothing else.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,4 +29,20 @@ test('grants get and cancel of operations of the seed services, and nothing else
   ]);
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   for (const permission of permissions) expect(readme).toContain(`\`${permission}\``);
+});
+
+test('the bulk role adds listing, and nothing else', () => {
+  const bulk = readFileSync(join(ROOT, 'iam', 'lro-bulk-canceller.role.yaml'), 'utf8');
+  const keys = [...bulk.matchAll(/^([A-Za-z]+):/gm)].map((match) => match[1]);
+  expect(keys).toEqual(['title', 'description', 'stage', 'includedPermissions']);
+  const permissions = [...bulk.matchAll(/^ {2}- (\S+)$/gm)].map((match) => match[1]);
+  expect(permissions).toEqual(
+    ['alloydb', 'clouddeploy', 'beyondcorp', 'datastream'].flatMap((service) =>
+      ['get', 'cancel', 'list'].map((verb) => `${service}.operations.${verb}`),
+    ),
+  );
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  expect(readme).toContain('iam/lro-bulk-canceller.role.yaml');
+  for (const permission of permissions.filter((p) => p?.endsWith('.list')))
+    expect(readme).toContain(`\`${permission}\``);
 });

@@ -35,6 +35,8 @@ export interface CancellerState {
   waiters?: string[];
   /** The account the calls were made as (an email), once an answer said. */
   principal?: string;
+  /** The service does not support WaitOperation: poll with GETs on the schedule for the rest of the canceller. */
+  waitUnsupported?: boolean;
 }
 
 /** At most this many workflows can wait for one canceller's outcome: the list travels through continue-as-new. */
@@ -79,6 +81,9 @@ export function carriedState(carried: unknown, continuedAsNew: boolean): Cancell
     if (typeof state[key] !== 'boolean') refuse(`${key} must be true or false`);
   }
   if (state['phase'] !== 'waiting' && state['phase'] !== 'cancelling') refuse('phase must be waiting or cancelling');
+  if (state['waitUnsupported'] !== undefined && typeof state['waitUnsupported'] !== 'boolean') {
+    refuse('waitUnsupported must be true or false');
+  }
   const waiters = state['waiters'];
   if (
     waiters !== undefined &&

@@ -6,6 +6,10 @@
  * holds no worker slot (a heartbeating activity would hold one per canceller), operators can wake it or
  * move its deadline, the status query sees every poll, and about 11 events a poll with continue-as-new at
  * the server's suggestion keeps each run far from the history limits.
+ *
+ * With `poll.mode: 'wait'` the timer and the GET after it become one WaitOperation call (`waitOperation`), which the
+ * service answers when the operation is done: the outcome is known at once, at the cost of a worker slot held
+ * during each call. A service without WaitOperation sends the canceller back to timers and GETs for good.
  */
 import {
   ActivityCancellationType,
@@ -27,7 +31,13 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { pollDelay } from '../src/domain/backoff';
-import type { CancelAndGetAnswer, CancelAnswer, CancelRequestSent, GetAnswer } from '../src/domain/call-answers';
+import type {
+  CancelAndGetAnswer,
+  CancelAnswer,
+  CancelRequestSent,
+  GetAnswer,
+  WaitAnswer,
+} from '../src/domain/call-answers';
 import {
   cancellerFinishedSignal,
   extendTimeoutUpdate,
@@ -38,14 +48,20 @@ import {
   type CancellerFinished,
   type CancellerStatus,
 } from '../src/domain/canceller-api';
-import type { CancellerSettings } from '../src/domain/canceller-input';
+import { WAIT_ANSWER_MARGIN_MS, WAIT_CALL_MAX_MS, type CancellerSettings } from '../src/domain/canceller-input';
 import { parseDuration } from '../src/domain/durations';
 import { InvalidArgumentError } from '../src/domain/invalid-argument';
 import { recordOutcome } from '../src/domain/metrics';
 import type { AwaitOperationResult, Outcome, RecordedOutcome, ResultError } from '../src/domain/outcome';
 import { RpcCode, isRpcCodeName } from '../src/domain/rpc-code';
 import { LRO_OUTCOME, pendingSearchAttributes, pendingSummary } from '../src/domain/search-attributes';
-import { CANCEL_ACTIVITY_SUMMARY, currentDetails, pollActivitySummary, pollTimerSummary } from '../src/domain/web-ui';
+import {
+  CANCEL_ACTIVITY_SUMMARY,
+  currentDetails,
+  pollActivitySummary,
+  pollTimerSummary,
+  waitActivitySummary,
+} from '../src/domain/web-ui';
 import {
   answerError,
   cancelProgressOf,
@@ -79,7 +95,16 @@ const ACTIVITY_CALL_TIMEOUT_MS = 60_000;
 const MIN_RETRY_WINDOW_MS = 2_000;
 /** The activities heartbeat during slow calls; a worker that died mid-call is noticed after this. */
 const HEARTBEAT_TIMEOUT_MS = 10_000;
+/** A WaitOperation call is made only when at least this much of the phase is left (a timer covers the rest). */
+const MIN_WAIT_MS = 1_000;
+/**
+ * A wait that answers "still running" sooner than this was not a wait (a service that answers at once): the
+ * schedule's timer comes before the next call, so such a service is not polled in a tight loop.
+ */
+const EARLY_WAIT_ANSWER_MS = 1_000;
 const NO_ANSWER = Symbol('no answer before the deadline');
+/** An operator's `pollNow` interrupted a wait. */
+const INTERRUPTED = Symbol('interrupted by pollNow');
 const CANCEL_REQUEST_NOTES: Readonly<Record<CancelRequestSent, string>> = {
   yes: 'a cancel request was sent',
   maybe: 'a cancel request may have been sent',
@@ -130,6 +155,12 @@ export async function runCanceller(
   let pollsThisRun = 0;
   /** The cancel request in flight, if any: cancelling the canceller waits to learn whether it went out. */
   let cancelInFlight: Promise<CancelAndGetAnswer> | undefined;
+  /** When the WaitOperation call in flight, if any, is due to answer at the latest. */
+  let waitingUntil: number | undefined;
+  /** The next read is a GET: an operator asked for a poll now. */
+  let getNext = false;
+  /** WaitOperation is how this canceller reads the operation (it asked for it, and the service has it). */
+  const waiting = (): boolean => settings.pollMode === 'wait' && !state.waitUnsupported;
 
   const cancelRequestSent = (): CancelRequestSent =>
     state.cancelSent ? 'yes' : state.cancelMaybeSent || cancelInFlight ? 'maybe' : 'no';
@@ -149,6 +180,8 @@ export async function runCanceller(
       ...(state.lastError ? { lastError: state.lastError } : {}),
       ...(state.principal ? { principal: state.principal } : {}),
       ...(nextPollAt === undefined ? {} : { nextPollAt: iso(nextPollAt) }),
+      pollMode: settings.pollMode === 'get' ? 'get' : state.waitUnsupported ? 'get (wait unsupported)' : 'wait',
+      ...(waitingUntil === undefined ? {} : { waitingUntil: iso(waitingUntil) }),
       deadline: iso(state.deadline),
       startedAt: iso(state.startedAt),
       timedOut: state.timedOut,
@@ -254,17 +287,20 @@ export async function runCanceller(
   /**
    * One activity, retried by Temporal until the phase's deadline. It answers {@link NO_ANSWER} when the retries
    * run out (the last error is kept in `state.lastError`) or when an operator gives up; `calls` is how many HTTP
-   * calls it makes, each allowed a minute.
+   * calls it makes, each allowed a minute. A WaitOperation call (`waits`) is allowed its wait on top, and answers
+   * {@link INTERRUPTED} when an operator asks for a poll now.
    */
   const attempt = async <T>(
     call: (activities: Activities) => Promise<T>,
-    options: { calls: number; summary: string; sendsCancel?: boolean },
-  ): Promise<T | typeof NO_ANSWER> => {
+    options: { calls: number; summary: string; sendsCancel?: boolean; waits?: boolean },
+  ): Promise<T | typeof NO_ANSWER | typeof INTERRUPTED> => {
     showDetails();
+    const retryWindow = Math.max(state.deadline - now(), MIN_RETRY_WINDOW_MS);
     const activities = proxyActivities<Activities>({
       summary: options.summary,
-      startToCloseTimeout: options.calls * ACTIVITY_CALL_TIMEOUT_MS,
-      scheduleToCloseTimeout: Math.max(state.deadline - now(), MIN_RETRY_WINDOW_MS),
+      startToCloseTimeout: options.calls * ACTIVITY_CALL_TIMEOUT_MS + (options.waits ? WAIT_CALL_MAX_MS : 0),
+      // A wait that ends at the deadline is given the time to bring its answer back.
+      scheduleToCloseTimeout: retryWindow + (options.waits ? WAIT_ANSWER_MARGIN_MS : 0),
       heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
       // A cancel request in flight is waited for, so that the record can say whether it went out.
       cancellationType: options.sendsCancel
@@ -288,13 +324,13 @@ export async function runCanceller(
     // A signal wakes this, not a timer: an operator's giveUp interrupts even a call Temporal is still retrying.
     // One that came before the call lets it run: the last poll before giving up.
     const giveUpsBefore = giveUps;
-    await condition(() => settled || giveUps > giveUpsBefore);
+    await condition(() => settled || giveUps > giveUpsBefore || (options.waits === true && pollNow));
     if (!settled) {
       scope.cancel();
       running.catch(() => undefined);
       if (options.sendsCancel) state.cancelMaybeSent = true;
       cancelInFlight = undefined;
-      return NO_ANSWER;
+      return giveUps > giveUpsBefore ? NO_ANSWER : INTERRUPTED;
     }
     cancelInFlight = undefined;
     try {
@@ -312,6 +348,10 @@ export async function runCanceller(
     }
   };
 
+  /** The answer of a call that is not a wait: only a wait gives way to `pollNow`. */
+  const uninterrupted = <T>(answer: T | typeof NO_ANSWER | typeof INTERRUPTED): T | typeof NO_ANSWER =>
+    answer === INTERRUPTED ? NO_ANSWER : answer;
+
   /** Takes in the cancel's answer; says what to do when it is final (UNIMPLEMENTED). */
   const applyCancelAnswer = (cancel: CancelAnswer): void => {
     state.cancelSent = true;
@@ -323,17 +363,26 @@ export async function runCanceller(
   };
 
   const loop = async (): Promise<AwaitOperationResult> => {
+    /**
+     * The last read found the operation running: in wait mode, the next one is a wait, with no timer before it (in a
+     * run continued as new too).
+     */
+    let seenRunning = state.lastOperation?.done === false && state.notFoundSince === undefined;
     for (;;) {
-      let got: GetAnswer | typeof NO_ANSWER | undefined;
+      let got: GetAnswer | WaitAnswer | typeof NO_ANSWER | undefined;
       /** The service asked to wait this long before the next GET. */
       let retryDelayMs = 0;
+      /** The last read was a wait that answered at once: the schedule's timer comes before the next. */
+      let answeredEarly = false;
       const deadlineWhenCalled = state.deadline;
       if (state.phase === 'cancelling' && !state.cancelSent) {
-        const answer = await attempt((a) => a.cancelAndGet(refInput), {
-          calls: 2,
-          sendsCancel: true,
-          summary: CANCEL_ACTIVITY_SUMMARY,
-        });
+        const answer = uninterrupted(
+          await attempt((a) => a.cancelAndGet(refInput), {
+            calls: 2,
+            sendsCancel: true,
+            summary: CANCEL_ACTIVITY_SUMMARY,
+          }),
+        );
         if (answer === NO_ANSWER) {
           got = NO_ANSWER;
         } else {
@@ -352,16 +401,40 @@ export async function runCanceller(
             retryDelayMs = delay ?? 0;
           }
         }
-      } else {
-        got = await attempt((a) => a.getOperation(refInput), {
+      } else if (seenRunning && waiting() && !getNext && state.deadline - now() >= MIN_WAIT_MS) {
+        const timeoutMs = Math.min(state.deadline - now(), WAIT_CALL_MAX_MS);
+        const calledAt = now();
+        waitingUntil = calledAt + timeoutMs;
+        const answer = await attempt((a) => a.waitOperation({ ...refInput, timeoutMs }), {
           calls: 1,
-          summary: pollActivitySummary(state.polls + 1),
-        });
+          waits: true,
+          summary: waitActivitySummary(state.polls + 1, timeoutMs),
+        }).finally(() => (waitingUntil = undefined));
+        if (answer === INTERRUPTED) {
+          getNext = true;
+          pollNow = false;
+          continue;
+        }
+        if (answer !== NO_ANSWER && answer.waitUnsupported) {
+          state.waitUnsupported = true;
+          log.info('the service does not support WaitOperation: polling with GetOperation', { service: ref.service });
+        }
+        answeredEarly = answer !== NO_ANSWER && !answer.waitUnsupported && now() - calledAt < EARLY_WAIT_ANSWER_MS;
+        got = answer;
+      } else {
+        getNext = false;
+        got = uninterrupted(
+          await attempt((a) => a.getOperation(refInput), {
+            calls: 1,
+            summary: pollActivitySummary(state.polls + 1),
+          }),
+        );
       }
 
       // The retries ran out at the old deadline, but an operator moved it: try again.
       if (got === NO_ANSWER && !giveUp && state.deadline > deadlineWhenCalled) continue;
 
+      if (got !== NO_ANSWER) seenRunning = got?.found === true && !got.operation.done;
       if (got !== NO_ANSWER && got !== undefined) {
         if (got.principal) state.principal = got.principal;
         state.polls++;
@@ -415,6 +488,14 @@ export async function runCanceller(
         return restart(state);
       }
 
+      // In wait mode the next read is a wait, which is itself the pause: no timer before it, unless the last read
+      // failed, found no operation yet, or answered at once.
+      if (seenRunning && waiting() && retryDelayMs === 0 && !answeredEarly && state.deadline - now() >= MIN_WAIT_MS) {
+        getNext = pollNow;
+        pollNow = false;
+        continue;
+      }
+
       const backoff = Math.max(pollDelay(settings.schedule, state.attempt, Math.random()), retryDelayMs);
       const delay = Math.min(backoff, state.deadline - now());
       state.attempt++;
@@ -424,6 +505,7 @@ export async function runCanceller(
         await condition(() => pollNow || giveUp, delay, { summary: pollTimerSummary(delay) });
         nextPollAt = undefined;
       }
+      getNext = pollNow;
       pollNow = false;
     }
   };

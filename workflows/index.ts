@@ -4,6 +4,8 @@
  */
 export { cancelOperation } from './cancel-operation';
 export { awaitOperation } from './await-operation';
+export { cancelOperations } from './cancel-operations';
+export { cancelOperationsBatch } from './cancel-operations-batch';
 export type { CancellerState } from './canceller';
 export { executeAwaitOperation, executeCancelOperation, type CancellerChildOptions } from './execute-canceller';
 export { awaitWorkflowId, cancelWorkflowId } from '../src/domain/workflow-id';
@@ -27,3 +29,15 @@ export type {
   ResultError,
 } from '../src/domain/outcome';
 export { LRO_NEXUS_SERVICE_NAME, lroNexusService } from '../src/domain/nexus-service';
+export {
+  batchProgressSignal,
+  batchStatusQuery,
+  bulkStatusQuery,
+  type BatchProgress,
+  type BulkRecordedOutcome,
+  type BulkStatus,
+  type CancelOperationsResult,
+  type NotCancelled,
+} from '../src/domain/bulk-api';
+export type { BulkPollOptions, CancelOperationsInput, OperationSelector } from '../src/domain/bulk-input';
+export type { BulkOutcome } from '../src/domain/bulk-progress';

@@ -67,6 +67,16 @@ export const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
   service: '--service',
   impersonate: '--impersonate',
   apiVersion: '--api-version',
+  'select.service': '--service',
+  'select.apiVersion': '--api-version',
+  'select.parent': '--parent',
+  'select.filter': '--filter',
+  'select.createdBefore': '--created-before',
+  'select.metadataType': '--metadata-type',
+  concurrency: '--concurrency',
+  cancelsPerSecond: '--cancels-per-second',
+  maxOperations: '--max-operations',
+  'poll.mode': '--poll-mode',
 };
 
 /** The operation reference from the positional and `--service`/`--api-version`. */

@@ -1,5 +1,5 @@
 /**
- * `temporal-gcp-lro`, the command line: start or join a canceller (`cancel`, `await`), watch it (`status`,
+ * `temporal-gcp-lro`, the command line: start or join a canceller (`cancel`, `await`), cancel many (`cancel-all`), watch it (`status`,
  * `list`), name it (`id`), and run the pieces (`worker`, `emulator`). Exit codes are {@link EXIT_CODES}.
  *
  * It connects with Temporal's standard environment configuration, as the worker does. Errors are one line
@@ -12,6 +12,7 @@ import { PACKAGE_VERSION } from '../domain/package-version';
 import { redactCredentials } from '../domain/redaction';
 import { awaitCommand } from './await';
 import { cancelCommand } from './cancel';
+import { cancelAllCommand } from './cancel-all';
 import { FLAG_FOR_FIELD, PROGRAM, type CliIo, type Command, type Values } from './command';
 import { emulatorCommand } from './emulator';
 import { idCommand } from './id';
@@ -26,6 +27,7 @@ export { formatProgress } from './progress';
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   cancel: cancelCommand,
+  'cancel-all': cancelAllCommand,
   await: awaitCommand,
   status: statusCommand,
   list: listCommand,

@@ -30,6 +30,18 @@ export type CancelAnswer =
 /** The answer to `GET {name}`. */
 export type GetAnswer = ({ found: true; operation: OperationSummary } | { found: false; message: string }) & ActedAs;
 
+/** What `waitOperation` is called with: the operation, and how long the service is asked to wait at most. */
+export interface WaitCall extends OperationCall {
+  /** The WaitOperation timeout, in milliseconds; the service may answer sooner. */
+  timeoutMs: number;
+}
+
+/**
+ * The answer to `waitOperation`: the operation as WaitOperation (or, when the service does not support it, a GET)
+ * found it. `waitUnsupported` says the service does not support WaitOperation: poll with GETs from now on.
+ */
+export type WaitAnswer = GetAnswer & { waitUnsupported?: true };
+
 /** The answer to `cancelAndGet`: the cancel's, then the GET's right after it. */
 export interface CancelAndGetAnswer extends ActedAs {
   cancel: CancelAnswer;
@@ -53,4 +65,32 @@ export interface CancelProgress {
   cancelRequestSent: CancelRequestSent;
   /** The cancel's answer, once it came. */
   cancel?: CancelAnswer;
+}
+
+/** What a ListOperations call is made with: where to list, how, and as whom. */
+export interface ListCall {
+  /** The API host, e.g. `alloydb.googleapis.com`. */
+  service: string;
+  apiVersion: string;
+  /**
+   * The resource whose operations to list: `projects/p/locations/l`, `organizations/o/locations/l`, a location
+   * wildcard `projects/p/locations/-`, or `''` for a service's top-level `operations` collection.
+   */
+  parent: string;
+  /** Passed to the service as it is: a hint, never trusted (every operation is checked again on our side). */
+  filter?: string;
+  pageSize?: number;
+  pageToken?: string;
+  impersonate?: string;
+}
+
+/** One page of ListOperations, checked. */
+export interface ListPage {
+  /** The operations under the parent, summarised. */
+  operations: OperationSummary[];
+  nextPageToken?: string;
+  /** Locations the service could not reach: their operations are missing from the list. */
+  unreachable: string[];
+  /** Entries that were not an Operation under the parent: counted, never acted on. */
+  foreign: number;
 }

@@ -34,6 +34,14 @@ export interface CancellerStatus {
   /** The account the calls are made as (an email). */
   principal?: string;
   nextPollAt?: string;
+  /**
+   * How the operation is read: `get` (GetOperation on the schedule), `wait` (WaitOperation, `poll.mode: 'wait'`), or
+   * `get (wait unsupported)` when the service answered that it does not support WaitOperation. Absent from a
+   * canceller 0.1.0 started.
+   */
+  pollMode?: 'get' | 'wait' | 'get (wait unsupported)';
+  /** While a WaitOperation call is in flight: when it answers at the latest. */
+  waitingUntil?: string;
   /** When the current phase gives up waiting. */
   deadline: string;
   startedAt: string;

@@ -11,6 +11,27 @@ import { InvalidArgumentError } from './invalid-argument';
 import { isAccountEmail } from './scope-policy';
 import { parseOperationRef, type OperationRef, type OperationRefInput } from './operation-ref';
 
+/**
+ * How a canceller learns the operation's state: `get` polls GetOperation on the schedule; `wait` calls
+ * WaitOperation (`POST {name}:wait`), which answers when the operation is done or its timeout passes, and falls
+ * back to `get` for good when the service does not support it.
+ */
+export type PollMode = 'get' | 'wait';
+
+/**
+ * The longest a WaitOperation call asks the service to wait: just under the 60 s that Google's front ends and most
+ * proxies allow a request, so the call ends with the service's answer, not a cut connection; and long enough that a
+ * long wait costs fewer calls than the default schedule's one a minute (the worker's HTTP client waits for a wait's
+ * answer this long plus a margin, not its usual 30 s).
+ */
+export const WAIT_CALL_MAX_MS = 58_000;
+
+/**
+ * A wait that ends at its phase's deadline is given this long beyond it to bring its answer back: the activity asks
+ * the service to wait until this long before its schedule-to-close time.
+ */
+export const WAIT_ANSWER_MARGIN_MS = 3_000;
+
 /** How often to poll GetOperation: a named schedule, and/or its parts (which override the named ones). */
 export interface PollOptions {
   /** A named schedule (see `POLL_SCHEDULES`): `default`, `balanced`, `prompt` or `frugal`. @default "default" */
@@ -21,6 +42,12 @@ export interface PollOptions {
   backoffCoefficient?: number;
   /** @default "60s" */
   maximumInterval?: Duration;
+  /**
+   * `get`: poll GetOperation on the schedule. `wait`: call WaitOperation instead, one call after another (each asks
+   * the service to answer when the operation is done, or after at most 58 s); on a service without it, poll
+   * GetOperation on the schedule. @default "get"
+   */
+  mode?: PollMode;
 }
 
 /** The identity a canceller acts as. */
@@ -73,6 +100,8 @@ export interface CancellerSettings {
   cancelTimeoutMs: number;
   notFoundGraceMs: number;
   schedule: PollSchedule;
+  /** How the operation's state is read: GetOperation on the schedule, or WaitOperation. */
+  pollMode: PollMode;
   /** The service account to act as, if any. */
   impersonate?: string;
 }
@@ -87,7 +116,8 @@ const AWAIT_FIELDS = new Set([
   'cancelTimeout',
   'notFoundGracePeriod',
 ]);
-const POLL_FIELDS = new Set(['schedule', 'initialInterval', 'backoffCoefficient', 'maximumInterval']);
+const POLL_FIELDS = new Set(['schedule', 'initialInterval', 'backoffCoefficient', 'maximumInterval', 'mode']);
+const POLL_MODES: readonly PollMode[] = ['get', 'wait'];
 
 /** Validates a `cancelOperation` input; throws {@link InvalidArgumentError} naming the field and the rule. */
 export function validateCancelInput(input: unknown): CancellerSettings {
@@ -102,7 +132,7 @@ export function validateCancelInput(input: unknown): CancellerSettings {
     cancelOnTimeout: true,
     cancelTimeoutMs,
     notFoundGraceMs: parseGrace(object),
-    schedule: parsePoll(object['poll']),
+    ...parsePoll(object['poll']),
     ...parseImpersonate(object),
   };
 }
@@ -126,7 +156,7 @@ export function validateAwaitInput(input: unknown): CancellerSettings {
         ? DEFAULT_TIMEOUT_MS
         : parseDuration('cancelTimeout', object['cancelTimeout']),
     notFoundGraceMs: parseGrace(object),
-    schedule: parsePoll(object['poll']),
+    ...parsePoll(object['poll']),
     ...parseImpersonate(object),
   };
 }
@@ -149,9 +179,17 @@ function parseGrace(object: Record<string, unknown>): number {
   return value === undefined ? DEFAULT_NOT_FOUND_GRACE_MS : parseDuration('notFoundGracePeriod', value, 0);
 }
 
-function parsePoll(value: unknown): PollSchedule {
-  if (value === undefined) return DEFAULT_POLL_SCHEDULE;
+function parsePoll(value: unknown): { schedule: PollSchedule; pollMode: PollMode } {
+  if (value === undefined) return { schedule: DEFAULT_POLL_SCHEDULE, pollMode: 'get' };
   const poll = requireObject('poll', value, POLL_FIELDS);
+  const mode = poll['mode'] ?? 'get';
+  if (!POLL_MODES.includes(mode as PollMode)) {
+    throw new InvalidArgumentError('poll.mode', `must be one of ${POLL_MODES.join(', ')}`, mode);
+  }
+  return { schedule: parseSchedule(poll), pollMode: mode as PollMode };
+}
+
+function parseSchedule(poll: Record<string, unknown>): PollSchedule {
   const name = poll['schedule'] ?? 'default';
   if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(POLL_SCHEDULES, name)) {
     throw new InvalidArgumentError('poll.schedule', `must be one of ${Object.keys(POLL_SCHEDULES).join(', ')}`, name);

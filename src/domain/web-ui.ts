@@ -26,6 +26,11 @@ export function pollActivitySummary(poll: number): string {
   return `GetOperation #${poll}`;
 }
 
+/** The summary of the activity that makes poll number `poll` (1-based) as a WaitOperation call of `timeoutMs`. */
+export function waitActivitySummary(poll: number, timeoutMs: number): string {
+  return `WaitOperation #${poll} (up to ${seconds(timeoutMs)})`;
+}
+
 /** The summary of the timer before the next poll. */
 export function pollTimerSummary(delayMs: number): string {
   return `next poll in ${seconds(delayMs)}`;
@@ -61,6 +66,8 @@ export function currentDetails(workflowType: 'cancelOperation' | 'awaitOperation
     `- cancel request: ${cancel}; the service says cancel requested: ${requested}`,
     ...(status.lastOperation ? [`- operation: ${status.lastOperation.state}`] : []),
     ...(status.lastError ? [`- last error: ${status.lastError.status}: ${code(status.lastError.message)}`] : []),
+    ...(status.pollMode && status.pollMode !== 'get' ? [`- poll mode: ${POLL_MODE_NOTES[status.pollMode]}`] : []),
+    ...(status.waitingUntil ? [`- waiting for the operation until: ${status.waitingUntil}`] : []),
     ...(status.nextPollAt ? [`- next poll: ${status.nextPollAt}`] : []),
     `- deadline: ${status.deadline}`,
     ...(status.principal ? [`- acting as: ${code(status.principal)}`] : []),
@@ -68,6 +75,11 @@ export function currentDetails(workflowType: 'cancelOperation' | 'awaitOperation
   ];
   return lines.join('\n');
 }
+
+const POLL_MODE_NOTES = {
+  wait: 'WaitOperation',
+  'get (wait unsupported)': 'GetOperation (the service does not support WaitOperation)',
+} as const;
 
 function verb(workflowType: 'cancelOperation' | 'awaitOperation'): string {
   return workflowType === 'cancelOperation' ? 'Cancel' : 'Await';

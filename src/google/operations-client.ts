@@ -4,11 +4,12 @@
  * what the worker's policy allows, and as the identity each canceller names.
  */
 import { request, type Dispatcher } from 'undici';
-import type { CancelAnswer, GetAnswer, OperationCall } from '../domain/call-answers';
+import type { CancelAnswer, GetAnswer, ListCall, ListPage, OperationCall } from '../domain/call-answers';
 import { boundMessage, parseErrorResponse, type GoogleCallError } from '../domain/google-error';
 import { assertAllowed, type HostAllowlist } from '../domain/host-allowlist';
+import { InvalidArgumentError } from '../domain/invalid-argument';
 import { parseOperationRef, type OperationRef } from '../domain/operation-ref';
-import { namesSameOperation, summarizeOperation } from '../domain/operation-summary';
+import { namesSameOperation, summarizeOperation, type OperationSummary } from '../domain/operation-summary';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../domain/package-version';
 import { boundedErrorBody, redactCredentials } from '../domain/redaction';
 import { isRetryable } from '../domain/rpc-code';
@@ -45,6 +46,10 @@ const USER_AGENT = `${PACKAGE_NAME}/${PACKAGE_VERSION}`;
 /** Names this client to Google, as its own client libraries name themselves. */
 const API_CLIENT = `gl-node/${process.versions.node} ${PACKAGE_NAME}/${PACKAGE_VERSION}`;
 const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+/** How long past its timeout a wait's answer may take to arrive before the call is given up. */
+const WAIT_ANSWER_SLACK_MS = 15_000;
+/** The ID of the operation a list's parent is checked as: it is never requested. */
+const LIST_PROBE_ID = 'list';
 const ANSWERED_BY_VALUE = new Set(['UNIMPLEMENTED', 'NOT_FOUND', 'FAILED_PRECONDITION'] as const);
 
 interface RawAnswer {
@@ -83,7 +88,7 @@ export class OperationsClient {
   /** Asks the service to cancel the operation. Throws {@link GoogleCallFailure} for faults. */
   async cancel(call: OperationCall, signal?: AbortSignal): Promise<CancelAnswer> {
     const ref = this.resolve(call);
-    const answer = await this.send('POST', `${this.target(ref)}:cancel`, ref, call.impersonate, signal);
+    const answer = await this.send('POST', `${this.target(ref)}:cancel`, ref.name, call.impersonate, signal);
     if (answer.status >= 200 && answer.status < 300) {
       if (answer.body.trim() !== '' && !isJsonObject(answer.body)) {
         throw this.malformed(answer.status, 'the cancel answer is not a JSON object');
@@ -98,7 +103,114 @@ export class OperationsClient {
   /** Reads the operation and returns a bounded summary. Throws {@link GoogleCallFailure} for faults. */
   async get(call: OperationCall, signal?: AbortSignal): Promise<GetAnswer> {
     const ref = this.resolve(call);
-    const answer = await this.send('GET', this.target(ref), ref, call.impersonate, signal);
+    const answer = await this.send('GET', this.target(ref), ref.name, call.impersonate, signal);
+    return this.operationAnswer(ref, answer);
+  }
+
+  /**
+   * `POST {name}:wait` (WaitOperation): answers when the operation is done or `timeoutMs` has passed (the service
+   * may answer sooner), as {@link get} does, or `{ unimplemented }` when the service does not support waiting.
+   */
+  async wait(
+    call: OperationCall,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<GetAnswer | { unimplemented: true; message: string }> {
+    const ref = this.resolve(call);
+    const body = JSON.stringify({ timeout: `${(Math.max(0, timeoutMs) / 1000).toFixed(3)}s` });
+    const answer = await this.send(
+      'POST',
+      `${this.target(ref)}:wait`,
+      ref.name,
+      call.impersonate,
+      signal,
+      body,
+      Math.max(0, timeoutMs) + WAIT_ANSWER_SLACK_MS,
+    );
+    // A service without the method answers UNIMPLEMENTED, or a bare 404 for an unknown custom method.
+    if (answer.status === 501 || (answer.status === 404 && !isJsonObject(answer.body))) {
+      return { unimplemented: true, message: this.classify(answer).message };
+    }
+    return this.operationAnswer(ref, answer);
+  }
+
+  /**
+   * One page of `GET {parent}/operations` (ListOperations) for `call`. Each Operation is summarised; one that is
+   * not under the parent, or not an Operation at all, is reported in `foreign`, never trusted. The parent goes
+   * through the same gate as an operation (see {@link resolveParent}).
+   */
+  async list(call: ListCall, signal?: AbortSignal): Promise<ListPage> {
+    const { ref, parent } = this.resolveParent(call);
+    const query = new URLSearchParams();
+    if (call.filter) query.set('filter', call.filter);
+    if (call.pageSize) query.set('pageSize', String(call.pageSize));
+    if (call.pageToken) query.set('pageToken', call.pageToken);
+    // Across every location, a location that cannot answer must be reported, not fail the whole listing.
+    if (parent.endsWith('/locations/-')) query.set('returnPartialSuccess', 'true');
+    const base = this.target(ref).slice(0, -`/${LIST_PROBE_ID}`.length);
+    const url = query.size === 0 ? base : `${base}?${query.toString().replace(/\+/g, '%20')}`;
+    const answer = await this.send('GET', url, parent, call.impersonate, signal);
+    if (answer.status < 200 || answer.status >= 300) throw this.failure(this.classify(answer));
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(answer.body);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError('not an object');
+      body = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw this.malformed(answer.status, `the list answer is not a JSON object: ${(err as Error).message}`);
+    }
+    const raw = body['operations'] ?? [];
+    if (!Array.isArray(raw)) throw this.malformed(answer.status, 'operations is not a list');
+    const operations: OperationSummary[] = [];
+    let foreign = 0;
+    for (const item of raw) {
+      let operation: OperationSummary;
+      try {
+        operation = summarizeOperation(item);
+      } catch {
+        foreign += 1;
+        continue;
+      }
+      if (listedUnder(parent, operation.name)) operations.push(operation);
+      else foreign += 1;
+    }
+    const token = body['nextPageToken'];
+    const unreachable = Array.isArray(body['unreachable'])
+      ? body['unreachable'].filter((u): u is string => typeof u === 'string').map((u) => boundMessage(u))
+      : [];
+    return {
+      operations,
+      ...(typeof token === 'string' && token !== '' ? { nextPageToken: token } : {}),
+      unreachable,
+      foreign,
+    };
+  }
+
+  /**
+   * The gate for a list: the parent is checked as the name of an operation under it would be (syntax, allowlist,
+   * the worker's policy), so a list reaches only what a cancel could.
+   */
+  resolveParent(call: ListCall): { ref: OperationRef; parent: string } {
+    const parent = call.parent.replace(/\/+$/, '');
+    const name = parent === '' ? `operations/${LIST_PROBE_ID}` : `${parent}/operations/${LIST_PROBE_ID}`;
+    let ref: OperationRef;
+    try {
+      ref = this.resolve({
+        operation: name,
+        service: call.service,
+        apiVersion: call.apiVersion,
+        ...(call.impersonate === undefined ? {} : { impersonate: call.impersonate }),
+      });
+    } catch (err) {
+      if (err instanceof InvalidArgumentError && err.field === 'operation') {
+        throw new InvalidArgumentError('parent', err.rule, call.parent);
+      }
+      throw err;
+    }
+    return { ref, parent };
+  }
+
+  private operationAnswer(ref: OperationRef, answer: RawAnswer): GetAnswer {
     if (answer.status >= 200 && answer.status < 300) {
       let operation;
       try {
@@ -147,14 +259,16 @@ export class OperationsClient {
   private async send(
     method: 'GET' | 'POST',
     url: string,
-    ref: OperationRef,
+    routingName: string,
     account: string | undefined,
     signal?: AbortSignal,
+    body = '',
+    answerWithinMs?: number,
   ): Promise<RawAnswer> {
-    let answer = await this.sendOnce(method, url, ref, account, signal);
+    let answer = await this.sendOnce(method, url, routingName, account, signal, body, answerWithinMs);
     if (answer.status === 401) {
       await this.authorize(account, () => this.options.authorizer.refresh(account));
-      answer = await this.sendOnce(method, url, ref, account, signal);
+      answer = await this.sendOnce(method, url, routingName, account, signal, body, answerWithinMs);
     }
     return answer;
   }
@@ -162,9 +276,11 @@ export class OperationsClient {
   private async sendOnce(
     method: 'GET' | 'POST',
     url: string,
-    ref: OperationRef,
+    routingName: string,
     account: string | undefined,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    requestBody: string,
+    answerWithinMs: number | undefined,
   ): Promise<RawAnswer> {
     const auth = await this.authorize(account, () => this.options.authorizer.headers(url, account));
     const headers: Record<string, string> = {
@@ -173,16 +289,18 @@ export class OperationsClient {
       'user-agent': USER_AGENT,
       'x-goog-api-client': API_CLIENT,
       // The routing header Google's own REST clients send: it routes the call to the operation's region.
-      'x-goog-request-params': `name=${routingValue(ref.name)}`,
+      'x-goog-request-params': `name=${routingValue(routingName)}`,
     };
     if (method === 'POST') headers['content-type'] = 'application/json';
     try {
       const response = await request(url, {
         method,
         headers,
-        body: method === 'POST' ? '' : undefined,
+        body: method === 'POST' ? requestBody : undefined,
         dispatcher: this.options.dispatcher,
         signal,
+        // A wait is answered when the service is ready: the dispatcher's usual answer timeout would cut it short.
+        ...(answerWithinMs === undefined ? {} : { headersTimeout: answerWithinMs, bodyTimeout: answerWithinMs }),
       });
       const retryAfter = response.headers['retry-after'];
       const body = await this.readBody(response.body, response.statusCode);
@@ -248,6 +366,25 @@ export class OperationsClient {
 export function routingValue(value: string): string {
   return value.replace(/[^A-Za-z0-9_.~/-]/g, (c) =>
     [...Buffer.from(c, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+}
+
+/**
+ * Whether a listed operation's name is under the parent that was listed: the parent's segments, then `operations/`
+ * and its ID (one segment or more: dai's are paths). A `-` location matches any one location, and a project may be named by its number (services answer with
+ * the number where the request named the ID): what the operation may be acted on is checked again by the gate.
+ */
+export function listedUnder(parent: string, name: string): boolean {
+  const want = parent === '' ? [] : parent.split('/');
+  const got = name.split('/');
+  if (got.length < want.length + 2 || got[want.length] !== 'operations' || got.slice(want.length + 1).includes('')) {
+    return false;
+  }
+  return want.every(
+    (segment, i) =>
+      segment === got[i] ||
+      (segment === '-' && i > 0 && want[i - 1] === 'locations' && got[i] !== '') ||
+      (i === 1 && want[0] === 'projects' && /^[0-9]+$/.test(got[1] ?? '')),
   );
 }
 

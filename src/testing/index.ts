@@ -27,6 +27,7 @@ export {
   type ScriptedStall,
   type ScriptedOperation,
   type ServiceAccountKey,
+  type ServiceBehaviour,
   type Transition,
 } from './emulator';
 export {

@@ -57,6 +57,7 @@ describe('validateCancelInput', () => {
       cancelTimeoutMs: DEFAULT_TIMEOUT_MS,
       notFoundGraceMs: DEFAULT_NOT_FOUND_GRACE_MS,
       schedule: DEFAULT_POLL_SCHEDULE,
+      pollMode: 'get',
     });
     expect(DEFAULT_TIMEOUT_MS).toBe(HOUR);
     expect(DEFAULT_NOT_FOUND_GRACE_MS).toBe(30 * SECOND);
@@ -133,6 +134,7 @@ describe('validateAwaitInput', () => {
       cancelTimeoutMs: DEFAULT_TIMEOUT_MS,
       notFoundGraceMs: DEFAULT_NOT_FOUND_GRACE_MS,
       schedule: DEFAULT_POLL_SCHEDULE,
+      pollMode: 'get',
     });
   });
 
@@ -329,6 +331,31 @@ describe('poll.schedule', () => {
       'poll.schedule',
       /must be one of/,
     );
+  });
+});
+
+describe.each(BOTH)('%s input: poll.mode', (_, validate, minimal) => {
+  const modeOf = (poll: unknown) => (validate({ ...minimal, poll }) as { pollMode: unknown }).pollMode;
+
+  it('is get unless asked: WaitOperation is an explicit opt-in', () => {
+    expect((validate(minimal) as { pollMode: unknown }).pollMode).toBe('get');
+    expect(modeOf({})).toBe('get');
+    expect(modeOf({ mode: null })).toBe('get');
+  });
+
+  it.each(['get', 'wait'])('takes %p', (mode) => {
+    expect(modeOf({ mode })).toBe(mode);
+  });
+
+  it('goes with a schedule, which wait mode keeps for failures and services without WaitOperation', () => {
+    expect(validate({ ...minimal, poll: { mode: 'wait', schedule: 'frugal' } })).toMatchObject({
+      pollMode: 'wait',
+      schedule: POLL_SCHEDULES.frugal,
+    });
+  });
+
+  it.each(['WAIT', 'Wait', 'long-poll', 'poll', '', 1, true, ['wait'], { wait: true }])('refuses %p', (mode) => {
+    expectRefused(validate, { ...minimal, poll: { mode } }, 'poll.mode', /^poll\.mode: must be one of get, wait/);
   });
 });
 

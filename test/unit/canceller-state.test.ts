@@ -29,6 +29,15 @@ test('a run continued as new keeps the state it was given', () => {
   expect(carriedState(carried, true)).toEqual(carried);
 });
 
+test('a run continued as new keeps knowing that the service does not support WaitOperation', () => {
+  const carried = { ...STATE, polls: 3, waitUnsupported: true };
+  expect(carriedState(carried, true)).toEqual(carried);
+});
+
+test('a first run knows nothing of WaitOperation: the state of a get-mode canceller is as it was', () => {
+  expect(STATE).not.toHaveProperty('waitUnsupported');
+});
+
 test('a state given to a first run is refused: only continue-as-new hands one over', () => {
   expect(refusal(STATE, false)).toMatch(/continue-as-new only/);
 });
@@ -43,6 +52,7 @@ test.each([
   ['too many waiters', { ...STATE, waiters: Array.from({ length: MAX_WAITERS + 1 }, (_, i) => `w-${i}`) }],
   ['a waiter that is not a workflow ID', { ...STATE, waiters: [''] }],
   ['a waiter ID too long', { ...STATE, waiters: ['x'.repeat(1_001)] }],
+  ['a waitUnsupported flag that is not a boolean', { ...STATE, waitUnsupported: 'yes' }],
 ])('a state of the wrong shape is refused: %s', (_label, carried) => {
   expect(refusal(carried)).toBeTruthy();
 });

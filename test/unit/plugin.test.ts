@@ -10,7 +10,16 @@ import { GcpLroPlugin } from '../../src/temporal/plugin';
 import { InvalidArgumentError } from '../../src/domain/invalid-argument';
 import { lroNexusServiceHandler } from '../../src/temporal/nexus-handler';
 
-const PACKAGE_ACTIVITIES = ['cancelAndGet', 'getOperation', 'requestCancel', 'cancellerOutcome'];
+const PACKAGE_ACTIVITIES = [
+  'cancelAndGet',
+  'getOperation',
+  'waitOperation',
+  'requestCancel',
+  'cancellerOutcome',
+  'listMatches',
+  'sendCancels',
+  'confirmOperations',
+];
 const userOptions = (activities: object): WorkerOptions => ({ taskQueue: 'my-app', activities });
 
 afterEach(() => {

@@ -1,6 +1,6 @@
 /**
  * From a request to its answer: read the body, log the request, check its bearer, draw its fault, hand it to the
- * route's owner, and write the answer, held back when a latency or a stall says so.
+ * route's owner, and write the answer, held back when a latency, a stall or a wait says so.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -12,8 +12,9 @@ import type { IamCredentials } from './iam-credentials';
 import type { MetadataServer } from './metadata-server';
 import type { OperationStore } from './operations';
 import type { RequestLog } from './request-log';
-import { connectionKind, flattenHeaders, matchRoute, parseBearer } from './routes';
+import { connectionKind, flattenHeaders, matchRoute, parseBearer, type RouteMatch } from './routes';
 import type { RecordedRequest } from './types';
+import type { HeldWaits } from './waits';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -25,6 +26,7 @@ export interface DispatcherParts {
   readonly credentials: Credentials;
   readonly metadata: MetadataServer;
   readonly iam: IamCredentials;
+  readonly waits: HeldWaits;
 }
 
 /** Answers the HTTP server's connections and requests, and holds the answers it has yet to send. */
@@ -61,10 +63,11 @@ export class Dispatcher {
     });
   }
 
-  /** Drop every answer still held back; its request never gets one. */
+  /** Drop every answer still held back, waits included; its request never gets one. */
   dropHeldAnswers(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.parts.waits.dropAll();
   }
 
   private dispatch(req: IncomingMessage, res: ServerResponse, at: number, body: string, tooLarge: boolean): void {
@@ -103,7 +106,8 @@ export class Dispatcher {
     switch (match.route) {
       case 'cancel':
       case 'get':
-      case 'list': {
+      case 'list':
+      case 'wait': {
         if (faults.operationsFailing(at)) {
           record.fault = 'outage';
           this.respond(res, record, envelope('UNAVAILABLE', 'The service is currently unavailable.'), 0);
@@ -114,8 +118,7 @@ export class Dispatcher {
           record.fault = 'scripted';
           const latency = faults.latencyMs;
           if ('stallMs' in scripted) {
-            const answer = operations.answer(match, method, body, new URLSearchParams(query));
-            this.respond(res, record, answer, latency + scripted.stallMs);
+            this.answerOperations(res, record, match, method, body, query, latency + scripted.stallMs);
           } else {
             this.respond(res, record, scripted, latency);
           }
@@ -128,10 +131,9 @@ export class Dispatcher {
           this.respond(res, record, faults.answer(fault), latency);
           return;
         }
-        const answer = record.authorized
-          ? operations.answer(match, method, body, new URLSearchParams(query))
-          : unauthenticated(bearer !== undefined);
-        this.respond(res, record, answer, latency + (fault === 'stall' ? faults.stallMs : 0));
+        const delayMs = latency + (fault === 'stall' ? faults.stallMs : 0);
+        if (record.authorized) this.answerOperations(res, record, match, method, body, query, delayMs);
+        else this.respond(res, record, unauthenticated(bearer !== undefined), delayMs);
         return;
       }
       case 'iam': {
@@ -152,6 +154,24 @@ export class Dispatcher {
         this.respond(res, record, htmlNotFound(path), 0);
         return;
     }
+  }
+
+  /** Let the operations answer `match`: a wait is held until it settles, then the delay runs as for the others. */
+  private answerOperations(
+    res: ServerResponse,
+    record: RecordedRequest,
+    match: RouteMatch,
+    method: string,
+    body: string,
+    query: string,
+    delayMs: number,
+  ): void {
+    if (match.route !== 'wait') {
+      this.respond(res, record, this.parts.operations.answer(match, method, body, new URLSearchParams(query)), delayMs);
+      return;
+    }
+    const release = this.parts.waits.hold(match, body, (answer) => this.respond(res, record, answer, delayMs));
+    res.once('close', release);
   }
 
   private respond(res: ServerResponse, record: RecordedRequest, answer: Answer, delayMs: number): void {

@@ -28,6 +28,8 @@ const FAULT_RATES: readonly (readonly [RandomFaultName, keyof FaultOptions])[] =
   ['html', 'htmlRate'],
 ];
 
+const SCRIPTABLE_ROUTES: ReadonlySet<RecordedRequest['route']> = new Set(['cancel', 'get', 'wait', 'iam']);
+
 interface PendingFailure {
   readonly filter: ScriptedFailureFilter;
   readonly failure: ScriptedFailure;
@@ -75,8 +77,8 @@ export class FaultInjector {
 
   /** Queue `answer` for the next `answer.times` requests matching `filter`; see `GoogleEmulator.failNext`. */
   queue(filter: ScriptedFailureFilter, answer: ScriptedFailure): void {
-    if (filter.route !== undefined && filter.route !== 'cancel' && filter.route !== 'get' && filter.route !== 'iam') {
-      throw new RangeError(`route must be 'cancel', 'get' or 'iam', got '${String(filter.route)}'`);
+    if (filter.route !== undefined && !SCRIPTABLE_ROUTES.has(filter.route)) {
+      throw new RangeError(`route must be 'cancel', 'get', 'wait' or 'iam', got '${String(filter.route)}'`);
     }
     if ('code' in answer) {
       if (!isRpcCodeName(answer.code) || answer.code === 'OK') {
@@ -115,10 +117,10 @@ export class FaultInjector {
 
   /**
    * The answer of the oldest queued entry matching a request of `route` for operation `name`, consuming one
-   * use; only cancels, GETs and (when an entry names the route) `generateAccessToken` calls take one.
+   * use; only cancels, GETs, waits and (when an entry names the route) `generateAccessToken` calls take one.
    */
   takeScripted(route: RecordedRequest['route'], name: string | undefined): ScriptedAnswer | undefined {
-    if (route !== 'cancel' && route !== 'get' && route !== 'iam') return undefined;
+    if (!SCRIPTABLE_ROUTES.has(route)) return undefined;
     const index = this.pendingFailures.findIndex(
       ({ filter }) =>
         (filter.route === route || (filter.route === undefined && route !== 'iam')) &&

@@ -13,6 +13,7 @@ import { IamCredentials } from './iam-credentials';
 import { MetadataServer } from './metadata-server';
 import { OperationStore } from './operations';
 import { RequestLog } from './request-log';
+import { HeldWaits } from './waits';
 import type {
   ConnectionKind,
   ConnectionStats,
@@ -24,6 +25,7 @@ import type {
   ScriptedFailureFilter,
   ScriptedOperation,
   ServiceAccountKey,
+  ServiceBehaviour,
 } from './types';
 
 const DEFAULT_PROJECT_ID = 'emulator-project';
@@ -33,10 +35,20 @@ const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
  * Google's REST Operations API and GCE metadata server on one local port, scripted per operation, with fault
  * injection and a log of every request.
  *
- * Operations routes: `POST /{version}/{name}:cancel`, `GET /{version}/{name}`, `GET /{version}/{parent}/operations`
- * and `GET /{version}/operations`, all behind bearer auth (an access token from the metadata server or
- * {@link GoogleEmulator.trustServiceAccountKey}'s self-signed JWTs). Point google-auth-library at it with
- * `GCE_METADATA_HOST` set to {@link GoogleEmulator.hostPort}.
+ * Operations routes: `POST /{version}/{name}:cancel`, `GET /{version}/{name}`, `POST /{version}/{name}:wait`,
+ * `GET /{version}/{parent}/operations` and `GET /{version}/operations`, all behind bearer auth (an access token
+ * from the metadata server or {@link GoogleEmulator.trustServiceAccountKey}'s self-signed JWTs). Point
+ * google-auth-library at it with `GCE_METADATA_HOST` set to {@link GoogleEmulator.hostPort}.
+ *
+ * ListOperations pages with `pageSize` (at most 1000; absent or 0 is every operation) and `pageToken`, in the
+ * order operations were first added, and honours a `filter` of `done = true|false` and `metadata.<field> = "..."`
+ * terms joined by `AND` (400 `INVALID_ARGUMENT` for any other) unless the service ignores filters
+ * ({@link GoogleEmulator.configureService}). A `locations/-` parent spans every location but the unreachable ones
+ * ({@link GoogleEmulator.setUnreachable}). Every operation a page includes counts one poll, as a GET does.
+ *
+ * WaitOperation takes a body `{"timeout": "30s"}` (a proto3 duration; empty, `{}` or above one minute means one
+ * minute) and answers the Operation as soon as it is done (a timed transition, a cancel, `setState`), or would
+ * be done by the one poll the wait counts, or else at the timeout, done or not.
  *
  * @example
  * ```ts
@@ -84,6 +96,7 @@ export class GoogleEmulator {
       credentials: this.credentials,
       metadata: this.metadata,
       iam: new IamCredentials(this.credentials),
+      waits: new HeldWaits(this.operations),
     });
   }
 
@@ -157,6 +170,32 @@ export class GoogleEmulator {
     this.operations.setState(name, state);
   }
 
+  /**
+   * Make the operations whose {@link ScriptedOperation.service} is `service` behave as `behaviour` says, replacing
+   * what it said before (`{}` restores the defaults). A list ignores its `filter` when any operation under its
+   * parent belongs to a service told `listFilter: 'ignore'`; a wait for an operation of a service told
+   * `wait: false` answers 501 `UNIMPLEMENTED`, after a 404 for an operation that does not exist.
+   *
+   * @example
+   * ```ts
+   * emulator.configureService('alloydb.googleapis.com', { listFilter: 'ignore', wait: false });
+   * ```
+   */
+  configureService(service: string, behaviour: ServiceBehaviour): void {
+    this.operations.configureService(service, behaviour);
+  }
+
+  /**
+   * Make these locations (`projects/p/locations/europe-west9`, `organizations/o/locations/l`) unreachable to
+   * lists, replacing the previous ones (`[]` makes every location reachable). A list whose parent is one of them
+   * answers 503 `UNAVAILABLE`; a list of `projects/p/locations/-` leaves their operations out and names, in
+   * `unreachable` on every page, the unreachable locations of `projects/p`. GETs, waits and cancels are not
+   * affected.
+   */
+  setUnreachable(locations: string[]): void {
+    this.operations.setUnreachable(locations);
+  }
+
   /** Replace the fault configuration (the random sequence carries on, it is not reseeded). */
   setFaults(faults: FaultOptions): void {
     this.faults.set(faults);
@@ -168,7 +207,7 @@ export class GoogleEmulator {
   }
 
   /**
-   * Answer the next `times` authorized cancel or GET requests that match `filter` with the Google error envelope
+   * Answer the next `times` authorized cancel, GET or wait requests that match `filter` with the Google error envelope
    * for `answer.code`, whatever the operation's script says. Such a request is logged with `fault: 'scripted'`,
    * never reaches the operation (it counts no poll and cancels nothing) and takes no random fault; the usual
    * {@link FaultOptions.latencyMs} still applies. Auth is checked first: a request without a valid bearer
@@ -232,7 +271,7 @@ export class GoogleEmulator {
     this.log.clear();
   }
 
-  /** Stop listening, drop held-back answers and destroy open keep-alive sockets. Safe to call twice. */
+  /** Stop listening, drop held-back answers and held waits, and destroy open sockets. Safe to call twice. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve, reject) => {
       this.dispatcher.dropHeldAnswers();

@@ -19,7 +19,7 @@ export interface OperationEntry {
   readonly script: ScriptedOperation;
   state: OperationState;
   cancelRequested: boolean;
-  /** GETs answered while visible. */
+  /** Polls answered while visible: GETs, list pages that included it, waits. */
   polls: number;
   hiddenRequestsLeft: number;
   afterCancel?: PendingTransition;
@@ -56,6 +56,26 @@ export function advance(entry: OperationEntry, now: number): void {
   delete entry[chosen];
   entry.state = pending.transition.to;
   if (entry.state.kind !== 'running') clearPending(entry);
+}
+
+/** Whether the operation would be done (or gone) after one more poll counted at `now`; nothing changes. */
+export function doneAfterPoll(entry: OperationEntry, now: number): boolean {
+  const trial: OperationEntry = { ...entry, polls: entry.polls + 1 };
+  advance(trial, now);
+  return trial.state.kind !== 'running';
+}
+
+/** Epoch milliseconds at which the earliest time-counted pending transition falls due, if any is pending. */
+export function nextDueAt(entry: OperationEntry): number | undefined {
+  let earliest: number | undefined;
+  for (const pending of [entry.afterCancel, entry.finish]) {
+    if (!pending) continue;
+    const { afterMs, afterPolls } = pending.transition;
+    if (afterMs === undefined && afterPolls !== undefined) continue;
+    const dueAt = pending.startedAt + (afterMs ?? 0);
+    if (earliest === undefined || dueAt < earliest) earliest = dueAt;
+  }
+  return earliest;
 }
 
 /**

@@ -1,4 +1,7 @@
-/** The scripted operations the emulator serves, and how it answers cancel, get and list requests for them. */
+/**
+ * The scripted operations the emulator serves, how their services behave, and how it answers cancel, get, list and
+ * wait requests for them.
+ */
 import { isRpcCodeName, type RpcCodeName } from '../../domain/rpc-code';
 import {
   badRequest,
@@ -11,12 +14,23 @@ import {
   reply,
   type Answer,
 } from './answers';
-import { advance, clearPending, newEntry, render, type OperationEntry } from './operation-entry';
+import { parseListFilter } from './list-filter';
+import { pageToken, readListQuery } from './list-query';
+import {
+  advance,
+  clearPending,
+  doneAfterPoll,
+  newEntry,
+  nextDueAt,
+  render,
+  type OperationEntry,
+} from './operation-entry';
 import { parseJsonObject, VERSION_PATTERN, type RouteMatch } from './routes';
-import type { OperationState, ScriptedOperation, Transition } from './types';
+import type { OperationState, ScriptedOperation, ServiceBehaviour, Transition } from './types';
 
 const DEFAULT_AFTER_CANCEL: Transition = { to: { kind: 'cancelled' }, afterPolls: 1 };
 const NAME_PATTERN = /^[A-Za-z0-9._~@()-]+(\/[A-Za-z0-9._~@()-]+)*$/;
+const LOCATION_PATTERN = /^[A-Za-z0-9._~@()-]+(\/[A-Za-z0-9._~@()-]+)*\/locations\/[A-Za-z0-9._~@()-]+$/;
 
 const CANCEL_REJECTIONS: Readonly<
   Record<'unimplemented' | 'failed-precondition' | 'not-found' | 'permission-denied', RpcCodeName>
@@ -27,9 +41,16 @@ const CANCEL_REJECTIONS: Readonly<
   'permission-denied': 'PERMISSION_DENIED',
 };
 
-/** Operations by name, each moving through its script as it is polled, cancelled and timed. */
+/**
+ * Operations by name, each moving through its script as it is polled, cancelled and timed, in the order they were
+ * first added (a replaced operation keeps its place), with the behaviour of their services and the locations a
+ * list cannot reach.
+ */
 export class OperationStore {
   private readonly entries = new Map<string, OperationEntry>();
+  private readonly services = new Map<string, ServiceBehaviour>();
+  private unreachable: ReadonlySet<string> = new Set();
+  private readonly listeners: ((name: string) => void)[] = [];
 
   /** Serve an operation, replacing any existing one of the same name; `finish` starts counting now. */
   add(script: ScriptedOperation): void {
@@ -38,6 +59,33 @@ export class OperationStore {
     const entry = newEntry(script, now);
     this.entries.set(script.name, entry);
     advance(entry, now);
+    this.changed(script.name);
+  }
+
+  /** Give `service`'s operations `behaviour`, replacing what it was given before; see `GoogleEmulator`. */
+  configureService(service: string, behaviour: ServiceBehaviour): void {
+    if (typeof service !== 'string' || service === '') throw new RangeError('service must be a non-empty string');
+    const { listFilter, wait } = behaviour;
+    if (listFilter !== undefined && listFilter !== 'honour' && listFilter !== 'ignore') {
+      throw new RangeError(`listFilter must be 'honour' or 'ignore', got '${String(listFilter)}'`);
+    }
+    if (wait !== undefined && typeof wait !== 'boolean') throw new RangeError(`wait must be a boolean, got ${wait}`);
+    this.services.set(service, { ...behaviour });
+  }
+
+  /** The locations lists cannot reach from now on, replacing the previous ones; see `GoogleEmulator`. */
+  setUnreachable(locations: readonly string[]): void {
+    for (const location of locations) {
+      if (!LOCATION_PATTERN.test(location) || location.endsWith('/-')) {
+        throw new RangeError(`An unreachable location must look like projects/p/locations/l, got '${location}'`);
+      }
+    }
+    this.unreachable = new Set(locations);
+  }
+
+  /** Call `listener` with an operation's name whenever it may have changed: added, set, cancelled or polled. */
+  onChange(listener: (name: string) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Whether an operation of this name is served (even if gone or not visible yet). */
@@ -59,6 +107,7 @@ export class OperationStore {
     if (!entry) throw new Error(`No emulated operation named ${name}`);
     entry.state = state;
     if (state.kind !== 'running') clearPending(entry);
+    this.changed(name);
   }
 
   /** The answer of an authorized, unfaulted request on the `cancel`, `get` or `list` route. */
@@ -71,8 +120,7 @@ export class OperationStore {
 
     if (match.route === 'get') {
       const json = entry.script.getError ? undefined : render(entry);
-      entry.polls += 1;
-      advance(entry, now);
+      this.poll(entry, now);
       if (entry.script.getError) return envelope(entry.script.getError, defaultMessage(entry.script.getError, name));
       return json ? reply(200, json) : notFound(name);
     }
@@ -110,13 +158,68 @@ export class OperationStore {
         pollsAtStart: entry.polls,
       };
       advance(entry, now);
+      this.changed(name);
     }
     return onCancel === 'accept-empty'
       ? { kind: 'reply', status: 200, headers: { 'content-type': JSON_TYPE }, body: '' }
       : reply(200, {});
   }
 
-  /** The entry a GET or cancel reaches, consuming one hidden request of a not-yet-visible operation. */
+  /**
+   * The answer a wait for `match.name` gets at once, before it is held: 404 `NOT_FOUND` as a GET would, 501
+   * `UNIMPLEMENTED` when its service does not wait, or its `getError` envelope (counting a poll). `undefined`
+   * when the wait goes on to {@link OperationStore.settleWait}.
+   */
+  startWait(match: RouteMatch, now: number): Answer | undefined {
+    const name = match.name ?? '';
+    const entry = this.reach(name, match.apiVersion, now);
+    if (!entry) return notFound(name);
+    if (this.behaviour(entry.script.service).wait === false) {
+      return envelope('UNIMPLEMENTED', 'Operation wait is not supported by this service.');
+    }
+    const { getError } = entry.script;
+    if (getError === undefined) return undefined;
+    this.poll(entry, now);
+    return envelope(getError, defaultMessage(getError, name));
+  }
+
+  /**
+   * The answer of a wait for `name` that was started, if it answers now: when the operation is done, or would be
+   * done by the poll the wait counts, or when `timedOut`. It counts that poll, then shows where it leads.
+   * `undefined` while the wait should go on.
+   */
+  settleWait(name: string, timedOut: boolean, now: number): Answer | undefined {
+    const entry = this.entries.get(name);
+    if (!entry) return notFound(name);
+    advance(entry, now);
+    if (!timedOut && entry.state.kind === 'running' && !doneAfterPoll(entry, now)) return undefined;
+    this.poll(entry, now);
+    const json = render(entry);
+    return json ? reply(200, json) : notFound(name);
+  }
+
+  /** When the operation `name` may next change on its own (a time-counted transition), if it may. */
+  nextDueAt(name: string): number | undefined {
+    const entry = this.entries.get(name);
+    return entry && entry.state.kind === 'running' ? nextDueAt(entry) : undefined;
+  }
+
+  /** Count one answered poll of `entry` and apply what it makes due. */
+  private poll(entry: OperationEntry, now: number): void {
+    entry.polls += 1;
+    advance(entry, now);
+    this.changed(entry.script.name);
+  }
+
+  private changed(name: string): void {
+    for (const listener of this.listeners) listener(name);
+  }
+
+  private behaviour(service: string | undefined): ServiceBehaviour {
+    return (service === undefined ? undefined : this.services.get(service)) ?? {};
+  }
+
+  /** The entry a GET, wait or cancel reaches, consuming one hidden request of a not-yet-visible operation. */
   private reach(name: string, apiVersion: string | undefined, now: number): OperationEntry | undefined {
     const entry = this.entries.get(name);
     if (!entry) return undefined;
@@ -130,31 +233,47 @@ export class OperationStore {
     return entry;
   }
 
+  /**
+   * One page of the operations under the list's parent, in the order they were first added. Each operation the
+   * page includes counts one poll, after it is rendered, as a GET does.
+   */
   private answerList(match: RouteMatch, query: URLSearchParams, now: number): Answer {
-    const prefix = match.name === undefined ? 'operations/' : `${match.name}/operations/`;
-    const operations: Record<string, unknown>[] = [];
-    for (const entry of this.entries.values()) {
-      if (!entry.script.name.startsWith(prefix) || entry.hiddenRequestsLeft > 0) continue;
+    const entries = [...this.entries.values()];
+    const list = readListQuery(match.name, query, entries.length, this.unreachable);
+    if ('kind' in list) return list;
+    const ignoresFilter = entries.some(
+      (entry) => list.covers(entry.script.name) && this.behaviour(entry.script.service).listFilter === 'ignore',
+    );
+    const filter = ignoresFilter ? undefined : parseListFilter(list.filter);
+    if (!ignoresFilter && !filter) {
+      return envelope(
+        'INVALID_ARGUMENT',
+        `Invalid filter "${list.filter}": expected done = true|false or metadata.<field> = "<value>", joined by AND.`,
+        [badRequest('filter', `Unsupported filter: ${list.filter}`)],
+      );
+    }
+
+    const page: { entry: OperationEntry; json: Record<string, unknown> }[] = [];
+    let next: number | undefined;
+    for (let position = list.start; position < entries.length; position += 1) {
+      const entry = entries[position] as OperationEntry;
+      if (!list.covers(entry.script.name) || entry.hiddenRequestsLeft > 0) continue;
       if (entry.script.apiVersion !== undefined && entry.script.apiVersion !== match.apiVersion) continue;
       advance(entry, now);
       const json = render(entry);
-      if (json) operations.push(json);
+      if (!json || (filter && !filter(json))) continue;
+      if (list.pageSize > 0 && page.length === list.pageSize) {
+        next = position;
+        break;
+      }
+      page.push({ entry, json });
     }
+    for (const { entry } of page) this.poll(entry, now);
 
-    const pageSizeText = query.get('pageSize');
-    const pageSize = pageSizeText === null ? 0 : Number(pageSizeText);
-    if (!Number.isInteger(pageSize) || pageSize < 0) {
-      return envelope('INVALID_ARGUMENT', `Invalid value at 'page_size' (TYPE_INT32), "${pageSizeText ?? ''}"`);
-    }
-    const pageToken = query.get('pageToken') ?? '';
-    const offset = pageToken === '' ? 0 : Number(Buffer.from(pageToken, 'base64url').toString('utf8'));
-    if (!Number.isInteger(offset) || offset < 0 || offset > operations.length) {
-      return envelope('INVALID_ARGUMENT', 'Invalid page token.');
-    }
-    const end = pageSize === 0 ? operations.length : Math.min(operations.length, offset + pageSize);
-    const page: Record<string, unknown> = { operations: operations.slice(offset, end) };
-    if (end < operations.length) page['nextPageToken'] = Buffer.from(String(end), 'utf8').toString('base64url');
-    return reply(200, page);
+    const answer: Record<string, unknown> = { operations: page.map(({ json }) => json) };
+    if (next !== undefined) answer['nextPageToken'] = pageToken(next);
+    if (list.unreachable.length > 0) answer['unreachable'] = list.unreachable;
+    return reply(200, answer);
   }
 }
 

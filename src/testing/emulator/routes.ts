@@ -35,8 +35,11 @@ export function matchRoute(method: string, path: string, isOperation: (name: str
   if (!versioned || !VERSION_PATTERN.test(versioned[1] ?? '')) return { route: 'other' };
   const apiVersion = versioned[1] as string;
   const rest = versioned[2] as string;
-  if (method === 'POST' && rest.endsWith(':cancel') && rest.length > ':cancel'.length) {
-    return { route: 'cancel', name: rest.slice(0, -':cancel'.length), apiVersion };
+  for (const verb of ['cancel', 'wait'] as const) {
+    const suffix = `:${verb}`;
+    if (method === 'POST' && rest.endsWith(suffix) && rest.length > suffix.length) {
+      return { route: verb, name: rest.slice(0, -suffix.length), apiVersion };
+    }
   }
   if (method !== 'GET') return { route: 'other' };
   if (isOperation(rest)) return { route: 'get', name: rest, apiVersion };

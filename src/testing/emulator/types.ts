@@ -36,7 +36,7 @@ export interface EmulatorOptions {
 }
 
 /**
- * Faults injected into the operations routes (cancel, get, list).
+ * Faults injected into the operations routes (cancel, get, list, wait).
  *
  * Each rate is a probability from 0 to 1, drawn per request in the order the fields are listed here; a request
  * gets at most one fault. A faulted request never reaches the operation: it counts no poll and cancels nothing,
@@ -95,7 +95,7 @@ export interface FaultOptions {
    */
   tokenFailUntil?: number;
   /**
-   * Epoch milliseconds until which every operations-route request (cancel, get, list) answers 503
+   * Epoch milliseconds until which every operations-route request (cancel, get, list, wait) answers 503
    * `UNAVAILABLE`: a Google outage. Such a request never reaches the operation.
    * @default undefined (never)
    */
@@ -112,10 +112,10 @@ export type FaultName =
 /** Which requests a {@link GoogleEmulator.failNext} answer applies to; every given field must match. */
 export interface ScriptedFailureFilter {
   /**
-   * Only cancels (`POST {name}:cancel`), only GETs of an operation, or only IAM Credentials'
-   * `generateAccessToken` calls. @default cancels and GETs
+   * Only cancels (`POST {name}:cancel`), only GETs of an operation, only waits (`POST {name}:wait`), or only IAM
+   * Credentials' `generateAccessToken` calls. @default cancels, GETs and waits
    */
-  route?: 'cancel' | 'get' | 'iam';
+  route?: 'cancel' | 'get' | 'wait' | 'iam';
   /** Only requests for this operation name (no leading slash), or, with `iam`, this account. @default any */
   name?: string;
 }
@@ -180,20 +180,31 @@ export type OperationState =
   | { kind: 'gone' };
 
 /**
- * A scheduled change of state: it happens once `afterPolls` GETs of the operation have been answered since the
+ * A scheduled change of state: it happens once `afterPolls` polls of the operation have been answered since the
  * trigger, or `afterMs` milliseconds have passed since it, whichever comes first. With neither, it happens at
- * the trigger. The GET that reaches `afterPolls` still shows the old state; the next one shows the new state.
+ * the trigger. A poll is an answered GET, a list page that includes the operation, or an answered wait. The GET
+ * or list that reaches `afterPolls` still shows the old state; the next one shows the new state. A wait shows the
+ * state its own poll leads to (see {@link ScriptedOperation}).
  */
 export interface Transition {
   /** The state to move to. */
   to: OperationState;
-  /** Number of answered GETs of this operation, counted from the trigger. */
+  /** Number of polls of this operation (answered GETs, list pages that include it, answered waits), from the trigger. */
   afterPolls?: number;
   /** Wall-clock milliseconds from the trigger. */
   afterMs?: number;
 }
 
-/** One operation the emulator serves, and how it behaves. */
+/**
+ * One operation the emulator serves, and how it behaves.
+ *
+ * Every observation of the operation counts one poll towards {@link Transition.afterPolls}: an answered GET, a
+ * ListOperations page that includes it (filtered-out operations and later pages count nothing), and an answered
+ * WaitOperation. A GET or a list shows the state before its poll advances it, so an accepted cancel with the
+ * default `afterCancel` shows `CANCELLED` on the second GET or list after it. A wait counts its poll before it
+ * answers and shows where that leads: it answers as soon as the operation is done, or would be done by that one
+ * poll, so a wait after such a cancel answers `CANCELLED` at once.
+ */
 export interface ScriptedOperation {
   /**
    * The resource name without a leading slash: `projects/p/locations/l/operations/op-1`,
@@ -203,7 +214,10 @@ export interface ScriptedOperation {
   name: string;
   /** When set, requests under any other API version answer 404 `NOT_FOUND`. */
   apiVersion?: string;
-  /** Informational label such as `alloydb.googleapis.com`; it appears in error details. */
+  /**
+   * The service the operation belongs to, such as `alloydb.googleapis.com`: it appears in error details, and
+   * {@link GoogleEmulator.configureService} gives it a behaviour (lists that ignore filters, no `:wait`).
+   */
   service?: string;
   /** Base metadata, e.g. `{'@type': 'type.googleapis.com/google.cloud.alloydb.v1beta.OperationMetadata'}`. */
   metadata?: Record<string, unknown>;
@@ -219,8 +233,8 @@ export interface ScriptedOperation {
    */
   initial?: OperationState;
   /**
-   * The first N requests for this operation (GETs and cancels together) answer 404 `NOT_FOUND`, as a
-   * just-created operation that is not visible yet. They count no poll.
+   * The first N requests for this operation (GETs, waits and cancels together) answer 404 `NOT_FOUND`, as a
+   * just-created operation that is not visible yet. They count no poll, and lists leave it out meanwhile.
    * @default 0
    */
   visibleAfterPolls?: number;
@@ -238,7 +252,7 @@ export interface ScriptedOperation {
   afterCancel?: Transition;
   /** A change that happens without any cancel, counted from creation (an operation that completes on its own). */
   finish?: Transition;
-  /** Every GET answers this error envelope; the operation still advances as if polled. */
+  /** Every GET and wait answers this error envelope at once; the operation still advances as if polled. */
   getError?: RpcCodeName;
   /** When done with a response, add a string field `padding` of this many bytes to it. */
   responsePaddingBytes?: number;
@@ -252,6 +266,25 @@ export interface ScriptedOperation {
   omitFalseDone?: boolean;
 }
 
+/**
+ * How the operations of one service (their {@link ScriptedOperation.service}) are served; see
+ * {@link GoogleEmulator.configureService}.
+ */
+export interface ServiceBehaviour {
+  /**
+   * What ListOperations does with its `filter`: `'honour'` answers only the operations it matches (and 400
+   * `INVALID_ARGUMENT` for a filter it cannot parse); `'ignore'` answers every operation, as some services do.
+   * @default 'honour'
+   */
+  listFilter?: 'honour' | 'ignore';
+  /**
+   * Whether the service implements WaitOperation (`POST {name}:wait`); without it a wait answers 501
+   * `UNIMPLEMENTED`.
+   * @default true
+   */
+  wait?: boolean;
+}
+
 /** One request the emulator received, in {@link GoogleEmulator.requests}. */
 export interface RecordedRequest {
   /** Epoch milliseconds at which the request arrived. */
@@ -263,9 +296,9 @@ export interface RecordedRequest {
   /** Raw query string without the `?`, or `''`. */
   query: string;
   /** Which route it matched. */
-  route: 'cancel' | 'get' | 'list' | 'metadata' | 'token' | 'iam' | 'other';
+  route: 'cancel' | 'get' | 'list' | 'wait' | 'metadata' | 'token' | 'iam' | 'other';
   /**
-   * The operation name for cancel and get, the parent for list (absent for the root `operations` list), the
+   * The operation name for cancel, get and wait, the parent for list (absent for the root `operations` list), the
    * target account for `iam`.
    */
   name?: string;

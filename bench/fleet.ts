@@ -1,0 +1,210 @@
+/**
+ * Section 5 of the benchmark: a fleet. The same cancellations, once as one `cancelOperations` and once as as many
+ * separate `cancelOperation` runs, side by side: Google calls of each kind, wall time, detection lag, history
+ * events. Then the case where listing does not pay (a few of ours in a long list), where the bulk must not make
+ * more calls than separate cancellers.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { bulkStatusQuery, type CancelOperationsResult } from '../src/domain/bulk-api';
+import { startCancelAll } from '../src/temporal/bulk-client';
+import { seededRandom } from '../src/testing/seeded-random';
+import type { LoggedCall } from './emulator-process';
+import {
+  awaitResults,
+  failures,
+  mean,
+  percentile,
+  pool,
+  progress,
+  secs,
+  type Stack,
+  START_CONCURRENCY,
+  startBenchCancel,
+  table,
+  TASK_QUEUE,
+} from './support';
+
+const SERVICE = 'alloydb.googleapis.com';
+const VERSION = 'v1';
+/** Cancellations take between these (uniform, seeded): several confirmation rounds each. */
+const CANCEL_MIN_MS = 2_000;
+const CANCEL_MAX_MS = 30_000;
+
+interface Measured {
+  calls: Record<LoggedCall['route'], number>;
+  wallMs: number;
+  lagsMs: number[];
+  events: number;
+  finished: number;
+}
+
+/** Section 5: `n` operations in one location, cancelled in bulk and separately; and a list that does not pay. */
+export async function fleet(stack: Stack, n: number): Promise<string> {
+  progress(`5. fleet: ${n} operations in one location, by cancelOperations and by ${n} cancelOperation runs...`);
+  const separate = await measure(stack, 'fleet-separate', n, 3, async (urls) => {
+    const handles = await pool(urls, START_CONCURRENCY, (operation) => startBenchCancel(stack, { operation }));
+    const results = await awaitResults(handles, 'CANCELLED', 'fleet, separate');
+    return { handles, finished: results.filter((r) => r?.outcome === 'CANCELLED').length };
+  });
+  const bulk = await measure(stack, 'fleet-bulk', n, 3, async (urls) => {
+    const handle = await startCancelAll(
+      stack.client,
+      { operations: urls, concurrency: 64, cancelsPerSecond: 1_000 },
+      { taskQueue: TASK_QUEUE },
+    );
+    const result = await handle.result().catch(() => undefined);
+    if (result?.counts.CANCELLED !== n)
+      failures.push(`fleet, bulk: ${result?.counts.CANCELLED ?? 0} of ${n} CANCELLED`);
+    return { handles: await runsOf(stack, handle), finished: result?.counts.CANCELLED ?? 0 };
+  });
+
+  progress(`   where listing does not pay: 20 operations of ours among 20,000 in one location...`);
+  const few = 20;
+  const crowdSeparate = await measure(
+    stack,
+    'crowd-separate',
+    few,
+    4,
+    async (urls) => {
+      const handles = await pool(urls, START_CONCURRENCY, (operation) => startBenchCancel(stack, { operation }));
+      const results = await awaitResults(handles, 'CANCELLED', 'crowd, separate');
+      return { handles, finished: results.filter((r) => r?.outcome === 'CANCELLED').length };
+    },
+    20_000,
+  );
+  const crowdBulk = await measure(
+    stack,
+    'crowd-bulk',
+    few,
+    4,
+    async (urls) => {
+      const handle = await startCancelAll(
+        stack.client,
+        { operations: urls, cancelsPerSecond: 100 },
+        { taskQueue: TASK_QUEUE },
+      );
+      const result: CancelOperationsResult | undefined = await handle.result().catch(() => undefined);
+      if (result?.counts.CANCELLED !== few)
+        failures.push(`crowd, bulk: ${result?.counts.CANCELLED ?? 0} of ${few} CANCELLED`);
+      return { handles: await runsOf(stack, handle), finished: result?.counts.CANCELLED ?? 0 };
+    },
+    20_000,
+  );
+
+  const confirming = (m: Measured): number => m.calls.get + m.calls.list + m.calls.wait;
+  const ratio = confirming(bulk) / confirming(separate);
+  const crowdOk = confirming(crowdBulk) <= confirming(crowdSeparate);
+  if (!(ratio <= 0.1)) failures.push(`fleet: confirmation calls ratio ${ratio.toFixed(3)} is above 1/10`);
+  if (!(percentile(bulk.lagsMs, 50) <= percentile(separate.lagsMs, 50) + 250)) {
+    failures.push('fleet: the bulk median detection lag is worse than separate cancellers');
+  }
+  if (!crowdOk) failures.push('fleet: where listing does not pay, the bulk made more calls than separate cancellers');
+  const row = (what: string, m: Measured): string[] => [
+    what,
+    `${m.finished} of ${m.calls.cancel}`,
+    String(m.calls.get),
+    String(m.calls.list),
+    String(confirming(m)),
+    secs(m.wallMs, 1),
+    secs(percentile(m.lagsMs, 50)),
+    secs(percentile(m.lagsMs, 90)),
+    secs(mean(m.lagsMs)),
+    String(m.events),
+  ];
+  const header = [
+    'how',
+    'CANCELLED of cancels sent',
+    'GetOperation',
+    'ListOperations',
+    'confirmation calls',
+    'wall time',
+    'lag p50',
+    'lag p90',
+    'lag mean',
+    'history events (all runs)',
+  ];
+  return [
+    `## 5. A fleet: one \`cancelOperations\` against separate \`cancelOperation\` runs`,
+    '',
+    `${n} operations in one location, each cancelled ${secs(CANCEL_MIN_MS, 0)} to ${secs(CANCEL_MAX_MS, 0)} after ` +
+      `its cancel arrives (uniform, seeded), cancelled once by ${n} separate cancellers (started ${START_CONCURRENCY} ` +
+      `at a time, default schedule) and once by one \`cancelOperations\` with the list (concurrency 64, ` +
+      `1,000 cancels/s: the pace is not what is measured), each on its own location. Calls are counted in the ` +
+      `emulator's log; the detection lag of an operation is from the moment it was done (the cancel's arrival + its ` +
+      `scripted time) to the first call that could see it done (its GET, or a list page of its location).`,
+    '',
+    table(header, [row(`${n} × cancelOperation`, separate), row('1 × cancelOperations', bulk)]),
+    '',
+    `Confirmation calls, bulk ÷ separate: **${ratio.toFixed(3)}** (goal ≤ 0.1); median lag ` +
+      `${secs(percentile(bulk.lagsMs, 50))} against ${secs(percentile(separate.lagsMs, 50))}.`,
+    '',
+    `Where listing does not pay: ${few} operations of ours in a location that lists 20,000 running others (20 ` +
+      `pages of 1,000). The bulk learns that from its first page (it saved no GET) and confirms by GET from then on; ` +
+      `that round, one operation waits a round instead of its GET, so no round costs more than a GET each.`,
+    '',
+    table(header, [row(`${few} × cancelOperation`, crowdSeparate), row('1 × cancelOperations', crowdBulk)]),
+    '',
+    `Bulk ${confirming(crowdBulk)} confirmation calls against ${confirming(crowdSeparate)}: ` +
+      `${crowdOk ? 'never more (goal met)' : 'MORE (goal missed)'}.`,
+  ].join('\n');
+}
+
+/**
+ * Serves `n` operations of ours in location `location` (and `crowd` running others that never finish), runs
+ * `cancel` on their URLs, and measures it from the emulator's log.
+ */
+async function measure(
+  stack: Stack,
+  location: string,
+  n: number,
+  seed: number,
+  cancel: (urls: string[]) => Promise<{ handles: WorkflowHandle[]; finished: number }>,
+  crowd = 0,
+): Promise<Measured> {
+  const parent = `projects/bench/locations/${location}`;
+  const random = seededRandom(seed);
+  const afterMs = new Map<string, number>();
+  const scripts = [];
+  for (let i = 0; i < crowd; i++) {
+    scripts.push({ name: `${parent}/operations/other-${i}`, apiVersion: VERSION });
+  }
+  for (let i = 0; i < n; i++) {
+    const name = `${parent}/operations/op-${i}`;
+    const ms = Math.round(CANCEL_MIN_MS + random() * (CANCEL_MAX_MS - CANCEL_MIN_MS));
+    afterMs.set(name, ms);
+    scripts.push({ name, apiVersion: VERSION, afterCancel: { to: { kind: 'cancelled' as const }, afterMs: ms } });
+  }
+  await stack.emulator.add(scripts);
+  const urls = [...afterMs.keys()].map((name) => `https://${SERVICE}/${VERSION}/${name}`);
+  const t0 = Date.now();
+  const { handles, finished } = await cancel(urls);
+  const wallMs = Date.now() - t0;
+  const log = await stack.emulator.calls(parent);
+  const calls = { cancel: 0, get: 0, list: 0, wait: 0 };
+  for (const call of log) calls[call.route] += 1;
+  const lagsMs: number[] = [];
+  for (const [name, ms] of afterMs) {
+    const cancelAt = log.find((c) => c.route === 'cancel' && c.name === name)?.at ?? NaN;
+    const doneAt = cancelAt + ms;
+    const seen = log.find(
+      (c) => c.at >= doneAt && (c.route === 'list' ? c.name === parent : c.name === name && c.route !== 'cancel'),
+    );
+    lagsMs.push((seen?.at ?? NaN) - doneAt);
+  }
+  const events = (await pool(handles, 8, async (h) => (await h.describe()).historyLength)).reduce((a, b) => a + b, 0);
+  return { calls, wallMs, lagsMs, events, finished };
+}
+
+/** Every run of a bulk cancel: the parent and each batch, across continue-as-new. */
+async function runsOf(stack: Stack, handle: WorkflowHandle): Promise<WorkflowHandle[]> {
+  const { batches } = await handle.query(bulkStatusQuery);
+  const ids = [handle.workflowId];
+  for (let batch = 0; batch < batches; batch++) ids.push(`${handle.workflowId}/batch-${batch}`);
+  const handles: WorkflowHandle[] = [];
+  for (const workflowId of ids) {
+    for await (const wf of stack.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+      handles.push(stack.client.workflow.getHandle(wf.workflowId, wf.runId));
+    }
+  }
+  return handles;
+}
