@@ -1,14 +1,16 @@
 /**
- * Records the canceller workflows' histories for the replay test: every outcome and path of both workflows,
+ * Records the workflows' histories for the replay test: every outcome and path of both cancellers and of a bulk
+ * cancel (with its batch),
  * run for real on a dev server against the Google emulator, written as JSON to `test/histories/<release>/`.
  *
- *   npm run histories:record -- <release>     e.g. 0.2.0
+ *   npm run histories:record -- <release>                  e.g. 0.2.0: every scenario, into an emptied folder
+ *   npm run histories:record -- <release> --only <a,b>     only these scenarios; the folder's other files stay
  *
  * Run it once per release, before its workflows change again, and commit the folder: `test/replay.test.ts`
  * replays every committed history against today's workflow code, so a change that would break cancellers
  * still running from that release fails CI.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -23,6 +25,8 @@ import { createActivities } from '../activities';
 import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery } from '../src/domain/canceller-api';
 import type { AwaitOperationInput, CancelOperationInput, PollOptions } from '../src/domain/canceller-input';
 import { startAwait, startCancel } from '../src/temporal/client';
+import { startCancelAll } from '../src/temporal/bulk-client';
+import type { CancelOperationsInput } from '../src/domain/bulk-input';
 import { googleAuthorizer } from '../src/google/google-auth';
 import { createDispatcher } from '../src/google/http-dispatcher';
 import { parseAllowedHosts } from '../src/domain/host-allowlist';
@@ -32,6 +36,8 @@ import { startDevServer } from '../src/testing/temporal-servers';
 const ROOT = join(__dirname, '..', '..');
 /** The workflows the replay test loads: the package's, plus the parent that runs one as a child. */
 export const REPLAY_WORKFLOWS = join(ROOT, 'test', 'support', 'test-workflows.ts');
+/** Beside the histories: the workflow ID each was recorded under, by file name. */
+export const WORKFLOW_IDS_FILE = 'workflow-ids.json';
 const FAST: PollOptions = { initialInterval: '100ms', maximumInterval: '300ms' };
 
 /** One recorded run: the operation as the emulator plays it, the workflow started on it, and what is done to it. */
@@ -44,6 +50,10 @@ interface Scenario {
   drive?(handle: WorkflowHandle): Promise<void>;
   /** Needs the server's continue-as-new suggestion lowered. */
   continuesAsNew?: boolean;
+  /** More operations to serve before it starts (a selector's set). */
+  setup?(emulator: GoogleEmulator): void;
+  /** Child workflows whose histories are recorded too (a bulk cancel's batches). */
+  children?(handle: WorkflowHandle): string[];
 }
 
 const cancel =
@@ -54,6 +64,12 @@ const awaitOp =
   (input: Partial<AwaitOperationInput>) =>
   (client: Client, url: string, taskQueue: string): Promise<WorkflowHandle> =>
     startAwait(client, { operation: url, poll: FAST, timeout: '1h', ...input }, { taskQueue });
+const bulk =
+  (input: (url: string) => CancelOperationsInput) =>
+  (client: Client, url: string, taskQueue: string): Promise<WorkflowHandle> =>
+    startCancelAll(client, { cancelsPerSecond: 50, poll: { schedule: 'prompt' }, ...input(url) }, { taskQueue });
+const firstBatch = (handle: WorkflowHandle): string[] => [`${handle.workflowId}/batch-0`];
+const BULK_PARENT = 'projects/p-bulk/locations/us-central1';
 const raw =
   (type: string, input: (url: string) => unknown) =>
   (client: Client, url: string, taskQueue: string): Promise<WorkflowHandle> =>
@@ -183,6 +199,47 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'cancel-wait-mode',
+    script: { afterCancel: { to: { kind: 'cancelled' }, afterMs: 1_500 } },
+    start: cancel({ poll: { ...FAST, mode: 'wait' } }),
+  },
+  {
+    name: 'await-wait-mode',
+    script: { finish: { to: { kind: 'succeeded' }, afterMs: 1_500 } },
+    start: awaitOp({ poll: { ...FAST, mode: 'wait' } }),
+  },
+  {
+    name: 'bulk-list',
+    script: { afterCancel: { to: { kind: 'cancelled' }, afterMs: 500 } },
+    start: bulk((url) => ({ operations: [url] })),
+    children: firstBatch,
+  },
+  {
+    name: 'bulk-selector-every-outcome',
+    setup(emulator) {
+      const serve = (id: string, script: Omit<ScriptedOperation, 'name'>): void =>
+        emulator.addOperation({ name: `${BULK_PARENT}/operations/${id}`, apiVersion: 'v1', ...script });
+      serve('cancelled', { afterCancel: { to: { kind: 'cancelled' }, afterMs: 300 } });
+      serve('completed', { afterCancel: { to: { kind: 'succeeded' }, afterMs: 300 } });
+      serve('unimplemented', { onCancel: 'unimplemented' });
+      serve('not-cancellable', { onCancel: 'failed-precondition', cancelFlag: 'none' });
+      serve('timed-out', { afterCancel: { to: { kind: 'running' } } });
+      serve('already-done', { initial: { kind: 'succeeded' } });
+    },
+    start: bulk(() => ({
+      select: { service: 'alloydb.googleapis.com', apiVersion: 'v1', parent: BULK_PARENT, filter: 'done = false' },
+      timeout: '3s',
+    })),
+    children: firstBatch,
+  },
+  {
+    name: 'bulk-dry-run',
+    start: bulk(() => ({
+      select: { service: 'alloydb.googleapis.com', apiVersion: 'v1', parent: BULK_PARENT },
+      dryRun: true,
+    })),
+  },
+  {
     name: 'await-continued-as-new',
     script: { finish: { to: { kind: 'succeeded' }, afterPolls: 12 } },
     start: awaitOp({}),
@@ -190,21 +247,26 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-async function main(release: string | undefined): Promise<number> {
-  if (!release || !/^[0-9]+\.[0-9]+\.[0-9]+$/.test(release)) {
-    process.stderr.write('usage: npm run histories:record -- <release, e.g. 0.2.0>\n');
+async function main(argv: readonly string[]): Promise<number> {
+  const [release, flag, list] = argv;
+  const only = flag === '--only' ? new Set((list ?? '').split(',').filter((n) => n !== '')) : undefined;
+  const unknown = only ? [...only].filter((n) => !SCENARIOS.some((s) => s.name === n)) : [];
+  if (!release || !/^[0-9]+\.[0-9]+\.[0-9]+$/.test(release) || (flag !== undefined && !only?.size) || unknown.length) {
+    process.stderr.write('usage: npm run histories:record -- <release, e.g. 0.2.0> [--only <scenario,...>]\n');
+    if (unknown.length) process.stderr.write(`unknown scenarios: ${unknown.join(', ')}\n`);
     return 2;
   }
   Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
   const out = join(ROOT, 'test', 'histories', release);
-  rmSync(out, { recursive: true, force: true });
+  if (!only) rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
+  const chosen = SCENARIOS.filter((s) => !only || only.has(s.name));
   const bundle = await bundleWorkflowCode({ workflowsPath: REPLAY_WORKFLOWS, logger: new DefaultLogger('ERROR') });
   for (const continuesAsNew of [false, true]) {
-    const scenarios = SCENARIOS.filter((s) => Boolean(s.continuesAsNew) === continuesAsNew);
-    await recordAll(scenarios, bundle, out, continuesAsNew);
+    const scenarios = chosen.filter((s) => Boolean(s.continuesAsNew) === continuesAsNew);
+    if (scenarios.length > 0) await recordAll(scenarios, bundle, out, continuesAsNew);
   }
-  process.stdout.write(`recorded ${SCENARIOS.length} scenarios into ${out}\n`);
+  process.stdout.write(`recorded ${chosen.length} scenarios into ${out}\n`);
   return 0;
 }
 
@@ -253,25 +315,39 @@ async function recordOne(
 ): Promise<void> {
   const name = `projects/p/locations/us-central1/operations/${scenario.name}`;
   emulator.addOperation({ name, apiVersion: 'v1', service: 'alloydb.googleapis.com', ...scenario.script });
+  scenario.setup?.(emulator);
   if (scenario.failNext) emulator.failNext({ route: scenario.failNext.route, name }, scenario.failNext.answer);
   const url = `https://alloydb.googleapis.com/v1/${name}`;
   const handle = await scenario.start(client, url, taskQueue);
   await scenario.drive?.(handle);
   await handle.result().catch(() => undefined);
-  // Every run of the chain, oldest first: a continued-as-new canceller has several.
-  const found: { runId: string; startTime: Date }[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowId = "${handle.workflowId}"` })) found.push(wf);
-  const runs = found.sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((wf) => wf.runId);
-  let index = 0;
-  for (const runId of runs) {
-    const history = await client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
-    const file = runs.length === 1 ? `${scenario.name}.json` : `${scenario.name}.run${++index}.json`;
-    writeFileSync(join(out, file), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
-    process.stdout.write(`  ${file}: ${history.events?.length ?? 0} events\n`);
+  await recordRuns(client, handle.workflowId, scenario.name, out);
+  for (const [i, child] of (scenario.children?.(handle) ?? []).entries()) {
+    await recordRuns(client, child, `${scenario.name}.child${i + 1}`, out);
   }
 }
 
-main(process.argv[2]).then(
+/** Writes every run of `workflowId`, oldest first: a workflow continued as new has several. */
+async function recordRuns(client: Client, workflowId: string, base: string, out: string): Promise<void> {
+  const found: { runId: string; startTime: Date }[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) found.push(wf);
+  const runs = found.sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((wf) => wf.runId);
+  let index = 0;
+  for (const runId of runs) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const file = runs.length === 1 ? `${base}.json` : `${base}.run${++index}.json`;
+    writeFileSync(join(out, file), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+    process.stdout.write(`  ${file}: ${history.events?.length ?? 0} events\n`);
+    // A workflow that derives its children's IDs from its own replays only under the ID it ran with.
+    const ids = join(out, WORKFLOW_IDS_FILE);
+    const known = existsSync(ids) ? (JSON.parse(readFileSync(ids, 'utf8')) as Record<string, string>) : {};
+    known[file] = workflowId;
+    const sorted = Object.fromEntries(Object.entries(known).sort(([a], [b]) => a.localeCompare(b)));
+    writeFileSync(ids, `${JSON.stringify(sorted, null, 1)}\n`);
+  }
+}
+
+main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(

@@ -108,6 +108,13 @@ export async function cancelOperations(input: CancelOperationsInput): Promise<Ca
     upsertMemo({ summary: `${recorded}: ${line}` });
   };
 
+  const finished = (result: CancelOperationsResult): CancelOperationsResult => {
+    phase = 'finished';
+    record(result.outcome, bulkSummary(result));
+    showDetails();
+    return result;
+  };
+
   let settings: BulkSettings;
   try {
     settings = validateBulkInput(input);
@@ -210,10 +217,7 @@ export async function cancelOperations(input: CancelOperationsInput): Promise<Ca
         calls,
         finishedAt: new Date().toISOString(),
       };
-      phase = 'finished';
-      record(result.outcome, bulkSummary(result));
-      showDetails();
-      return result;
+      return finished(result);
     }
 
     phase = 'cancelling';
@@ -283,10 +287,7 @@ export async function cancelOperations(input: CancelOperationsInput): Promise<Ca
       calls,
       finishedAt: new Date().toISOString(),
     };
-    phase = 'finished';
-    record(result.outcome, bulkSummary(result));
-    showDetails();
-    return result;
+    return finished(result);
   } catch (err) {
     phase = 'finished';
     if (isCancellation(err)) record('ABANDONED', 'the bulk cancel was cancelled; its batches were asked to stop');

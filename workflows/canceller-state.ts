@@ -5,7 +5,9 @@
 import type { CancellerSettings } from '../src/domain/canceller-input';
 import { InvalidArgumentError } from '../src/domain/invalid-argument';
 import type { OperationSummary } from '../src/domain/operation-summary';
-import type { ResultError } from '../src/domain/outcome';
+import type { RecordedOutcome, ResultError } from '../src/domain/outcome';
+import type { CancelRequestSent } from '../src/domain/call-answers';
+import type { CancellerStatus } from '../src/domain/canceller-api';
 
 /** What continue-as-new carries from one run to the next. */
 export interface CancellerState {
@@ -96,4 +98,43 @@ export function carriedState(carried: unknown, continuedAsNew: boolean): Cancell
     refuse(`waiters must be at most ${MAX_WAITERS} workflow IDs`);
   }
   return carried as CancellerState;
+}
+
+/** What the `status` query shows beyond the state: the outcome so far, the cancel in flight, the next read. */
+export interface LiveStatus {
+  outcome: RecordedOutcome;
+  cancelRequestSent: CancelRequestSent;
+  nextPollAt: number | undefined;
+  waitingUntil: number | undefined;
+}
+
+/** The `status` query's answer for a canceller of `settings` in `state`. */
+export function statusOf(state: CancellerState, settings: CancellerSettings, live: LiveStatus): CancellerStatus {
+  const cancelRequested = state.lastOperation?.metadata?.cancelRequested;
+  const { outcome, nextPollAt, waitingUntil } = live;
+  return {
+    operation: settings.ref.url,
+    outcome,
+    phase: outcome === 'PENDING' ? state.phase : 'finished',
+    polls: state.polls,
+    cancelSent: state.cancelSent,
+    cancelRequestSent: live.cancelRequestSent,
+    cancelAccepted: state.cancelAccepted,
+    ...(cancelRequested === undefined ? {} : { cancelRequested }),
+    ...(state.lastOperation ? { lastOperation: state.lastOperation } : {}),
+    ...(state.lastError ? { lastError: state.lastError } : {}),
+    ...(state.principal ? { principal: state.principal } : {}),
+    ...(nextPollAt === undefined ? {} : { nextPollAt: iso(nextPollAt) }),
+    pollMode: settings.pollMode === 'get' ? 'get' : state.waitUnsupported ? 'get (wait unsupported)' : 'wait',
+    ...(waitingUntil === undefined ? {} : { waitingUntil: iso(waitingUntil) }),
+    deadline: iso(state.deadline),
+    startedAt: iso(state.startedAt),
+    timedOut: state.timedOut,
+    waiters: state.waiters?.length ?? 0,
+  };
+}
+
+/** Milliseconds since the epoch as ISO-8601. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }

@@ -50,7 +50,6 @@ import {
 } from '../src/domain/canceller-api';
 import { WAIT_ANSWER_MARGIN_MS, WAIT_CALL_MAX_MS, type CancellerSettings } from '../src/domain/canceller-input';
 import { parseDuration } from '../src/domain/durations';
-import { InvalidArgumentError } from '../src/domain/invalid-argument';
 import { recordOutcome } from '../src/domain/metrics';
 import type { AwaitOperationResult, Outcome, RecordedOutcome, ResultError } from '../src/domain/outcome';
 import { RpcCode, isRpcCodeName } from '../src/domain/rpc-code';
@@ -71,37 +70,21 @@ import {
   terminalFailure,
   withoutTimedOut,
 } from './canceller-failures';
-import { carriedState, initialState, MAX_WAITER_ID_LENGTH, MAX_WAITERS, type CancellerState } from './canceller-state';
+import { initialState, iso, MAX_WAITER_ID_LENGTH, MAX_WAITERS, statusOf, type CancellerState } from './canceller-state';
+
+import {
+  ACTIVITY_CALL_TIMEOUT_MS,
+  EARLY_WAIT_ANSWER_MS,
+  FATAL_ERROR_TYPES,
+  HEARTBEAT_TIMEOUT_MS,
+  MAX_POLLS_PER_RUN,
+  MIN_RETRY_WINDOW_MS,
+  MIN_WAIT_MS,
+} from './canceller-setup';
 
 export type { CancellerState } from './canceller-state';
+export { FATAL_ERROR_TYPES, RELEASE_0_2_PATCH, validatedOrRecorded } from './canceller-setup';
 
-/**
- * The `patched()` marker of this release's canceller. Runs whose history lacks it were started by 0.1.0 and
- * finish on `legacy-0.1.ts`.
- */
-export const RELEASE_0_2_PATCH = 'temporal-gcp-lro-0.2';
-
-/** Google's answers that fail the workflow (after recording `ERROR`) instead of being retried. */
-export const FATAL_ERROR_TYPES = ['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED'];
-
-/** A run continues as new after this many polls even if the server has not suggested it yet. */
-const MAX_POLLS_PER_RUN = 500;
-/** Start-to-close time of an activity, per HTTP call it makes. */
-const ACTIVITY_CALL_TIMEOUT_MS = 60_000;
-/**
- * How long an activity may take when its phase's deadline is nearer: the last poll comes at the deadline itself
- * and still gets an attempt and a retry.
- */
-const MIN_RETRY_WINDOW_MS = 2_000;
-/** The activities heartbeat during slow calls; a worker that died mid-call is noticed after this. */
-const HEARTBEAT_TIMEOUT_MS = 10_000;
-/** A WaitOperation call is made only when at least this much of the phase is left (a timer covers the rest). */
-const MIN_WAIT_MS = 1_000;
-/**
- * A wait that answers "still running" sooner than this was not a wait (a service that answers at once): the
- * schedule's timer comes before the next call, so such a service is not polled in a tight loop.
- */
-const EARLY_WAIT_ANSWER_MS = 1_000;
 const NO_ANSWER = Symbol('no answer before the deadline');
 /** An operator's `pollNow` interrupted a wait. */
 const INTERRUPTED = Symbol('interrupted by pollNow');
@@ -110,28 +93,6 @@ const CANCEL_REQUEST_NOTES: Readonly<Record<CancelRequestSent, string>> = {
   maybe: 'a cancel request may have been sent',
   no: 'no cancel request was sent',
 };
-
-/**
- * Validates the input with `validate`, and the state carried from a previous run; bad input is recorded
- * (`LroOutcome=ERROR`, the memo, the metric) and fails the workflow with the non-retryable `INVALID_ARGUMENT`
- * failure that names the field.
- */
-export function validatedOrRecorded(
-  validate: () => CancellerSettings,
-  carried: unknown,
-): { settings: CancellerSettings; carried: CancellerState | undefined } {
-  try {
-    const settings = validate();
-    return { settings, carried: carriedState(carried, workflowInfo().continuedFromExecutionRunId !== undefined) };
-  } catch (err) {
-    if (err instanceof InvalidArgumentError) {
-      upsertSearchAttributes([{ key: LRO_OUTCOME, value: 'ERROR' }]);
-      upsertMemo({ summary: `ERROR: INVALID_ARGUMENT: ${err.message}` });
-      recordOutcome(metricMeter, 'ERROR', 0);
-    }
-    throw err;
-  }
-}
 
 /**
  * Runs a canceller to its outcome. `restart` continues as new with the state; `carried` is the state from
@@ -165,29 +126,8 @@ export async function runCanceller(
   const cancelRequestSent = (): CancelRequestSent =>
     state.cancelSent ? 'yes' : state.cancelMaybeSent || cancelInFlight ? 'maybe' : 'no';
 
-  const status = (): CancellerStatus => {
-    const cancelRequested = state.lastOperation?.metadata?.cancelRequested;
-    return {
-      operation: ref.url,
-      outcome,
-      phase: outcome === 'PENDING' ? state.phase : 'finished',
-      polls: state.polls,
-      cancelSent: state.cancelSent,
-      cancelRequestSent: cancelRequestSent(),
-      cancelAccepted: state.cancelAccepted,
-      ...(cancelRequested === undefined ? {} : { cancelRequested }),
-      ...(state.lastOperation ? { lastOperation: state.lastOperation } : {}),
-      ...(state.lastError ? { lastError: state.lastError } : {}),
-      ...(state.principal ? { principal: state.principal } : {}),
-      ...(nextPollAt === undefined ? {} : { nextPollAt: iso(nextPollAt) }),
-      pollMode: settings.pollMode === 'get' ? 'get' : state.waitUnsupported ? 'get (wait unsupported)' : 'wait',
-      ...(waitingUntil === undefined ? {} : { waitingUntil: iso(waitingUntil) }),
-      deadline: iso(state.deadline),
-      startedAt: iso(state.startedAt),
-      timedOut: state.timedOut,
-      waiters: state.waiters?.length ?? 0,
-    };
-  };
+  const status = (): CancellerStatus =>
+    statusOf(state, settings, { outcome, cancelRequestSent: cancelRequestSent(), nextPollAt, waitingUntil });
   setHandler(statusQuery, status);
   /** The story so far, on the workflow's page in the Web UI. */
   const workflowType = settings.mode === 'cancel' ? 'cancelOperation' : 'awaitOperation';
@@ -555,8 +495,4 @@ export async function runCanceller(
       cancelInFlight = undefined;
     }
   }
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
