@@ -20,8 +20,8 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-# The worker bundles dist/workflows at start-up (webpack and swc come with @temporalio/worker, a production
-# dependency), so the runtime needs node_modules but nothing that the build alone used.
+# The worker loads dist/workflow-bundle.js, which the build wrote (no webpack at start-up); the runtime needs
+# node_modules but nothing that the build alone used.
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -9,11 +9,12 @@
  * 3. resources: token fetches and TCP connections per 1,000 cancels, history events, memory while waiting;
  * 4. scale: many concurrent cancellers on one worker;
  * 5. a fleet: one bulk `cancelOperations` against as many separate cancellers, and where listing does not pay;
- * 6. WaitOperation against blind polling, at 1 min (real), 10 min and 2 h.
+ * 6. WaitOperation against blind polling, at 1 min (real), 10 min and 2 h;
+ * 7. worker start-up, bundling the workflows at start against the bundle the build wrote.
  *
  * It prints one table per section and writes them to BENCHMARKS.md. Exit 0 when every run finished as
  * scripted, 1 otherwise. The sections are in `throughput.ts` (1), `economy.ts` (2), `resources.ts` (3) and
- * `scale.ts` (4), `fleet.ts` (5), `wait-economy.ts` (6); the stack they run on and the measurement helpers in `support.ts`.
+ * `scale.ts` (4), `fleet.ts` (5), `wait-economy.ts` (6), `startup.ts` (7); the stack they run on and the measurement helpers in `support.ts`.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { findTemporalBinary, TEMPORAL_CLI } from '../src/testing/temporal-binaries';
 import { economy } from './economy';
 import { fleet } from './fleet';
+import { startup } from './startup';
 import { waitEconomy } from './wait-economy';
 import { resourcesPerCancel, waitingMemory } from './resources';
 import { scale } from './scale';
@@ -44,7 +46,7 @@ Starts a Temporal dev server, the Google emulator and one worker on 127.0.0.1, m
 the Temporal floor, Google API economy, resources and scale, prints the tables and writes BENCHMARKS.md.
 
   --quick          smaller counts (a few minutes)
-  --only <n,...>   run only these sections (1 to 6); BENCHMARKS.md is left as it is
+  --only <n,...>   run only these sections (1 to 7); BENCHMARKS.md is left as it is
   --help    show this text
 `;
 
@@ -68,7 +70,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const onlyAt = argv.indexOf('--only');
   const only = onlyAt === -1 ? undefined : new Set((argv[onlyAt + 1] ?? '').split(',').filter((x) => x !== ''));
   const unknown = argv.filter((arg, i) => !['--quick', '--help', '-h', '--only'].includes(arg) && i !== onlyAt + 1);
-  if (only && (only.size === 0 || [...only].some((x) => !/^[1-6]$/.test(x)))) unknown.push('--only needs 1 to 6');
+  if (only && (only.size === 0 || [...only].some((x) => !/^[1-7]$/.test(x)))) unknown.push('--only needs 1 to 7');
   if (argv.includes('--help') || argv.includes('-h') || unknown.length > 0) {
     if (unknown.length > 0) process.stderr.write(`unknown argument: ${unknown.join(' ')}\n\n`);
     process.stderr.write(USAGE);
@@ -95,6 +97,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (runs('4')) sections.push(await scale(stack, sizes.scale));
     if (runs('5')) sections.push(await fleet(stack, sizes.fleet));
     if (runs('6')) sections.push(await waitEconomy(stack, sizes.economyRuns));
+    if (runs('7')) sections.push(await startup(stack, 3));
   } finally {
     await stopStack(stack);
   }

@@ -119,6 +119,8 @@ test('ships what users need, and nothing of the repository besides', async () =>
     'package/dist/workflows/index.js',
     'package/dist/workflows/index.d.ts',
     'package/dist/activities/index.js',
+    // Bundled at build time: a worker starts without running webpack.
+    'package/dist/workflow-bundle.js',
     'package/dist/src/testing/index.js',
     'package/bin/temporal-gcp-lro.js',
     'package/README.md',

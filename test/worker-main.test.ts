@@ -4,7 +4,7 @@ import { freePort } from '../src/testing/free-port';
  * problems end it with one line and an exit code; a running worker serves Prometheus metrics, ours included,
  * and stops cleanly on SIGTERM.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startCancel } from '../src/temporal/client';
@@ -26,6 +26,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator?.close();
   await server?.teardown();
+});
+/** Workers a test started: a failed assertion must not leave one running (jest would never exit). */
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of started.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 interface Exit {
@@ -54,14 +60,15 @@ function startWorker(env: Record<string, string>) {
       ([key]) => !/^(TEMPORAL_|LRO_|GCE_METADATA_HOST$|GOOGLE_APPLICATION_CREDENTIALS$)/.test(key),
     ),
   );
-  const started = Date.now();
+  const startedAt = Date.now();
   const child = spawn(process.execPath, [WORKER], { cwd: ROOT, env: { ...inherited, ...env } });
+  started.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exit = new Promise<Exit>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started })),
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - startedAt })),
   );
   return { child, exit, output: () => stdout };
 }
@@ -105,6 +112,7 @@ describe('start-up problems: one line on stderr, a non-zero exit, no stack trace
     ['LRO_ALLOWED_RESOURCES', 'projects//x'],
     ['LRO_IMPERSONATION_ALLOWED', 'canceller@team.iam.gserviceaccount.com,*'],
     ['LRO_IMPERSONATION_ALLOWED', 'not-an-email'],
+    ['LRO_LOG_FORMAT', 'xml'],
   ])('bad %s (%s): exit 2, naming the variable', async (name, value) => {
     const result = await startWorker({ ...workingEnv(), [name]: value }).exit;
     expect(result.code).toBe(EXIT_CODES.USAGE);
@@ -137,6 +145,10 @@ describe('a running worker', () => {
     const worker = startWorker(env);
     await until(() => worker.output().includes('polling task queue'), worker.exit);
     expect(worker.output()).toContain(`metrics at http://${bind}/metrics`);
+    // Built as `npm run build` builds: the workflows come from the bundle the build wrote, with no webpack at start.
+    expect(worker.output()).toContain(
+      `workflows from the bundle built with the package (${join(ROOT, 'dist', 'workflow-bundle.js')})`,
+    );
 
     const name = `projects/p/locations/us-central1/operations/${unique()}`;
     emulator.addOperation({ name, apiVersion: 'v1beta', service: 'alloydb.googleapis.com' });
@@ -164,7 +176,44 @@ describe('a running worker', () => {
     worker.child.kill('SIGTERM');
     const result = await worker.exit;
     expect(result).toMatchObject({ code: 0, signal: null });
-    expect(result.stderr).toMatch(/state: 'STOPPED'/);
+    // One line per event: time, level, message, then the event's fields.
+    const events = lines(result.stderr);
+    expect(events).toContainEqual(
+      expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}Worker state changed .*state=STOPPED/),
+    );
+    const answered = events.find((line) => line.includes(' cancel answered '));
+    expect(answered).toContain(`operation=https://alloydb.googleapis.com/v1beta/${name}`);
+    expect(answered).toContain(`workflowId=${handle.workflowId}`);
+    expect(answered).not.toContain('taskToken');
+    expect(events.find((line) => line.includes(' outcome recorded '))).toContain('outcome=CANCELLED');
+  });
+
+  test('LRO_LOG_FORMAT=json: one JSON object a line, with the operation, the workflow ID and the outcome', async () => {
+    const env = { ...workingEnv(), LRO_LOG_FORMAT: 'json' };
+    const worker = startWorker(env);
+    await until(() => worker.output().includes('polling task queue'), worker.exit);
+    const name = `projects/p/locations/us-central1/operations/${unique()}`;
+    emulator.addOperation({ name, apiVersion: 'v1beta', service: 'alloydb.googleapis.com' });
+    const operation = `https://alloydb.googleapis.com/v1beta/${name}`;
+    const handle = await startCancel(server.client, { operation }, { taskQueue: env.TEMPORAL_TASK_QUEUE });
+    expect((await handle.result()).outcome).toBe('CANCELLED');
+    worker.child.kill('SIGTERM');
+    const result = await worker.exit;
+    expect(result.code).toBe(0);
+    const events = lines(result.stderr).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.every((e) => typeof e['time'] === 'string' && typeof e['level'] === 'string')).toBe(true);
+    expect(events).toContainEqual(
+      expect.objectContaining({ level: 'INFO', message: 'cancel answered', operation, workflowId: handle.workflowId }),
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        message: 'outcome recorded',
+        operation,
+        outcome: 'CANCELLED',
+        workflowId: handle.workflowId,
+      }),
+    );
+    expect(events.some((e) => 'taskToken' in e)).toBe(false);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   ApplicationFailure,
   executeChild,
   isCancellation,
+  log,
   ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
@@ -106,6 +107,7 @@ export async function cancelOperations(input: CancelOperationsInput): Promise<Ca
     outcome = recorded;
     upsertSearchAttributes([{ key: LRO_OUTCOME, value: recorded }]);
     upsertMemo({ summary: `${recorded}: ${line}` });
+    log.info('outcome recorded', { outcome: recorded, summary: line });
   };
 
   const finished = (result: CancelOperationsResult): CancelOperationsResult => {

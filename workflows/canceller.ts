@@ -167,6 +167,7 @@ export async function runCanceller(
     showDetails();
     upsertSearchAttributes([{ key: LRO_OUTCOME, value: recorded }]);
     upsertMemo({ summary: `${recorded}: ${line}` });
+    log.info('outcome recorded', { operation: ref.url, outcome: recorded });
     recordOutcome(metricMeter, recorded, state.polls);
   };
 

@@ -6,7 +6,8 @@
  * SIGINT or SIGTERM, lets in-flight activities finish (or hands them back after the grace time), and exits 0.
  */
 import type { Duration } from '@temporalio/common';
-import { Runtime, type NativeConnection } from '@temporalio/worker';
+import { IllegalStateError } from '@temporalio/common';
+import { makeTelemetryFilterString, Runtime, type NativeConnection } from '@temporalio/worker';
 import { activityDepsFromEnv } from '../google/activity-deps';
 import { EXIT_CODES, firstLine, ExitError } from '../domain/exit-codes';
 import { redactCredentials } from '../domain/redaction';
@@ -22,7 +23,9 @@ import {
   temporalTargetFromEnv,
   type TemporalTarget,
 } from './temporal-connect';
-import { createCancellerWorker, type CancellerWorkerOptions } from './worker';
+import { LineLogger, logFormatFromEnv, type LogFormat } from './log-format';
+import { createCancellerWorker, usesPrebuiltBundle, type CancellerWorkerOptions } from './worker';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 /** `host:port` of a Prometheus endpoint (`/metrics`) for the SDK's metrics and ours. */
 export const METRICS_BIND_ENV = 'LRO_METRICS_BIND';
@@ -72,6 +75,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   // Configuration first: nothing is contacted until every variable parses.
   const target = temporalTargetFromEnv(env);
   const metricsBind = parseMetricsBind(env[METRICS_BIND_ENV]);
+  const logFormat = configured(() => logFormatFromEnv(env));
   const deps = configured(() => activityDepsFromEnv(env));
 
   // Our own listeners cover the start-up window too: the SDK's only reach workers already running.
@@ -84,7 +88,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
 
   let connection: NativeConnection | undefined;
   try {
-    if (metricsBind) installMetrics(metricsBind);
+    installRuntime(logFormat, metricsBind);
     connection = await connectToTemporal(target, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     await registerSearchAttributes(connection, target, env, log);
     await checkGoogleCredentials(deps);
@@ -106,9 +110,11 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       if (worker.getState() === 'RUNNING') worker.shutdown();
     };
     stop.signal.addEventListener('abort', shutdown);
+    const prebuilt = usesPrebuiltBundle(options.worker ?? {}) ? prebuiltWorkflowBundle() : undefined;
     log(
       `${PROGRAM}: polling task queue "${taskQueue}" in namespace "${target.namespace}" at ${target.address}` +
-        (metricsBind ? `; metrics at http://${metricsBind}/metrics` : ''),
+        (metricsBind ? `; metrics at http://${metricsBind}/metrics` : '') +
+        (prebuilt ? `; workflows from the bundle built with the package (${prebuilt.codePath})` : ''),
     );
     await running;
   } finally {
@@ -163,15 +169,33 @@ function configured<T>(read: () => T): T {
   }
 }
 
-function installMetrics(bindAddress: string): void {
+/**
+ * The runtime, once per process: our one-line log format, and the Prometheus endpoint when asked. A runtime an
+ * embedding process installed first stays, unless metrics were asked for, which need ours.
+ */
+function installRuntime(format: LogFormat, metricsBind: string | undefined): void {
   try {
     Runtime.install({
+      logger: new LineLogger(format),
       telemetryOptions: {
-        metrics: { prometheus: { bindAddress, histogramBucketOverrides: { [POLLS_METRIC]: [...POLLS_BUCKETS] } } },
+        // Core's own events go through the same logger, so a JSON log holds nothing but JSON lines.
+        logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+        ...(metricsBind
+          ? {
+              metrics: {
+                prometheus: {
+                  bindAddress: metricsBind,
+                  histogramBucketOverrides: { [POLLS_METRIC]: [...POLLS_BUCKETS] },
+                },
+              },
+            }
+          : {}),
       },
     });
   } catch (err) {
-    throw new ExitError(`cannot serve metrics on ${bindAddress} (${firstLine(err)})`, EXIT_CODES.ERROR);
+    if (!metricsBind && err instanceof IllegalStateError) return;
+    const what = metricsBind ? `cannot serve metrics on ${metricsBind}` : 'cannot set up the Temporal runtime';
+    throw new ExitError(`${what} (${firstLine(err)})`, EXIT_CODES.ERROR);
   }
 }
 

@@ -5,9 +5,9 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import type { ActivityDeps } from '../../activities';
 import { GcpLroPlugin } from './plugin';
 import { DEFAULT_TASK_QUEUE } from '../domain/task-queue';
+import { prebuiltWorkflowBundle, WORKFLOWS_PATH } from './workflow-bundle';
 
-/** The path a worker bundles the workflows from (source under ts-jest, `dist/` when built). */
-export const WORKFLOWS_PATH = require.resolve('../../workflows');
+export { WORKFLOWS_PATH } from './workflow-bundle';
 
 /** Options for {@link createCancellerWorker}. */
 export interface CancellerWorkerOptions extends Omit<
@@ -22,16 +22,42 @@ export interface CancellerWorkerOptions extends Omit<
 }
 
 /**
- * Creates a worker for the canceller workflows. Pass `workflowBundle` to reuse one bundle across workers
- * (bundling takes seconds); otherwise the workflows are bundled from {@link WORKFLOWS_PATH}.
+ * Creates a worker for the canceller workflows. Pass `workflowBundle` to reuse one bundle across workers; otherwise
+ * a built package loads the bundle its build wrote (`dist/workflow-bundle.js`), and sources are bundled from
+ * {@link WORKFLOWS_PATH} (which takes seconds).
  */
 export function createCancellerWorker(options: CancellerWorkerOptions): Promise<Worker> {
   const { deps, taskQueue, ...rest } = options;
   return Worker.create({
-    ...(rest.workflowBundle ? {} : { workflowsPath: WORKFLOWS_PATH }),
+    ...(rest.workflowBundle ? {} : workflowCode(rest)),
     ...rest,
     taskQueue: taskQueue ?? DEFAULT_TASK_QUEUE,
     // The package's own worker is the plugin's first user: the activities and the Nexus service handler.
     plugins: [new GcpLroPlugin({ deps }), ...(rest.plugins ?? [])],
   });
+}
+
+function workflowCode(
+  options: Partial<CancellerWorkerOptions>,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const prebuilt = usesPrebuiltBundle(options) ? prebuiltWorkflowBundle() : undefined;
+  return prebuilt ? { workflowBundle: prebuilt } : { workflowsPath: WORKFLOWS_PATH };
+}
+
+/**
+ * Whether a worker with these options can run the prebuilt bundle: not when anything must be bundled in with the
+ * workflows (workflow interceptor modules, plugins, which may add them, bundler options, custom payload or failure
+ * converters); those workers bundle at start, as before.
+ */
+export function usesPrebuiltBundle(options: Partial<CancellerWorkerOptions>): boolean {
+  const converter = options.dataConverter;
+  return (
+    !options.workflowBundle &&
+    !options.interceptors?.workflowModules?.length &&
+    !options.plugins?.length &&
+    !(options.connection?.plugins?.length ?? 0) &&
+    !options.bundlerOptions &&
+    !converter?.payloadConverterPath &&
+    !converter?.failureConverterPath
+  );
 }
