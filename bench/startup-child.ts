@@ -4,6 +4,7 @@
  *
  *   node dist/bench/startup-child.js <bundle|prebuilt> <address> <metadata-host:port>
  */
+import { readFileSync } from 'node:fs';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { parseAllowedHosts } from '../src/domain/host-allowlist';
@@ -35,11 +36,17 @@ async function main(mode: string, address: string, emulator: string): Promise<vo
     `${JSON.stringify({
       ms: Date.now() - t0,
       cpuMs: (cpu.user + cpu.system) / 1000,
-      rssMiB: process.resourceUsage().maxRSS / 1024,
+      // This process's own peak (VmHWM): getrusage's maxRSS keeps the parent's peak across the exec that started it.
+      rssMiB: peakRssKiB() / 1024,
     })}\n`,
   );
   await dispatcher.close();
   await connection.close();
+}
+
+function peakRssKiB(): number {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return match ? Number(match[1]) : NaN;
 }
 
 main(process.argv[2] ?? '', process.argv[3] ?? '', process.argv[4] ?? '').then(
