@@ -26,6 +26,7 @@ import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery } from '.
 import type { AwaitOperationInput, CancelOperationInput, PollOptions } from '../src/domain/canceller-input';
 import { startAwait, startCancel } from '../src/temporal/client';
 import { startCancelAll } from '../src/temporal/bulk-client';
+import { cancelWorkflowId } from '../src/domain/workflow-id';
 import type { CancelOperationsInput } from '../src/domain/bulk-input';
 import { googleAuthorizer } from '../src/google/google-auth';
 import { createDispatcher } from '../src/google/http-dispatcher';
@@ -52,8 +53,10 @@ interface Scenario {
   continuesAsNew?: boolean;
   /** More operations to serve before it starts (a selector's set). */
   setup?(emulator: GoogleEmulator): void;
-  /** Child workflows whose histories are recorded too (a bulk cancel's batches). */
-  children?(handle: WorkflowHandle): string[];
+  /** Child workflows whose histories are recorded too (a bulk cancel's batches, a parent's canceller). */
+  children?(handle: WorkflowHandle, url: string): string[];
+  /** An operation URL past 255 characters (the longest IDs and search-attribute values SQL stores). */
+  longUrl?: boolean;
 }
 
 const cancel =
@@ -159,6 +162,20 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'parent-runs-cancel-as-child',
     start: raw('parentCancels', (url) => ({ operation: url, poll: FAST })),
+  },
+  {
+    name: 'parent-runs-cancel-long-url',
+    script: { afterCancel: { to: { kind: 'cancelled' } } },
+    start: raw('parentCancels', (url) => ({ operation: url, poll: FAST })),
+    children: (_handle, url) => [cancelWorkflowId(url)],
+    longUrl: true,
+  },
+  {
+    // Started without search attributes (as from the Web UI), so the canceller records them itself.
+    name: 'cancel-long-url-raw-start',
+    script: { afterCancel: { to: { kind: 'cancelled' } } },
+    start: raw('cancelOperation', (url) => ({ operation: url, poll: FAST })),
+    longUrl: true,
   },
   {
     name: 'await-completed-in-time',
@@ -313,7 +330,8 @@ async function recordOne(
   taskQueue: string,
   out: string,
 ): Promise<void> {
-  const name = `projects/p/locations/us-central1/operations/${scenario.name}`;
+  const id = scenario.longUrl ? `${scenario.name}-${'x'.repeat(300)}` : scenario.name;
+  const name = `projects/p/locations/us-central1/operations/${id}`;
   emulator.addOperation({ name, apiVersion: 'v1', service: 'alloydb.googleapis.com', ...scenario.script });
   scenario.setup?.(emulator);
   if (scenario.failNext) emulator.failNext({ route: scenario.failNext.route, name }, scenario.failNext.answer);
@@ -322,7 +340,7 @@ async function recordOne(
   await scenario.drive?.(handle);
   await handle.result().catch(() => undefined);
   await recordRuns(client, handle.workflowId, scenario.name, out);
-  for (const [i, child] of (scenario.children?.(handle) ?? []).entries()) {
+  for (const [i, child] of (scenario.children?.(handle, url) ?? []).entries()) {
     await recordRuns(client, child, `${scenario.name}.child${i + 1}`, out);
   }
 }
