@@ -1,6 +1,9 @@
 package teardown
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
 )
@@ -10,7 +13,7 @@ func Teardown(ctx workflow.Context, operation string) (string, error) {
 	// Shared: ending or cancelling this parent leaves it running for whoever else waits for it.
 	childCtx, _ := workflow.NewDisconnectedContext(ctx)
 	childCtx = workflow.WithChildOptions(childCtx, workflow.ChildWorkflowOptions{
-		WorkflowID:        "lro-cancel:" + operation, // one canceller per operation
+		WorkflowID:        cancellerID(operation), // one canceller per operation
 		TaskQueue:         "gcp-lro",
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 	})
@@ -20,4 +23,15 @@ func Teardown(ctx workflow.Context, operation string) (string, error) {
 	}
 	err := workflow.ExecuteChildWorkflow(childCtx, "cancelOperation", input).Get(ctx, &result)
 	return result.Outcome, err
+}
+
+// cancellerID is the canceller's workflow ID: "lro-cancel:" + the URL, bounded to 255 characters as the package
+// bounds it.
+func cancellerID(operation string) string {
+	id := "lro-cancel:" + operation
+	if len(id) <= 255 {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return id[:183] + ";sha256=" + hex.EncodeToString(sum[:])
 }

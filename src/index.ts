@@ -107,7 +107,14 @@ export {
 } from './domain/outcome';
 export { isRetryable, RETRYABLE_RPC_CODES, RpcCode, rpcCodeFromHttpStatus, type RpcCodeName } from './domain/rpc-code';
 export { ensureSearchAttributes } from './temporal/search-attribute-registration';
-export { LRO_OPERATION, LRO_OUTCOME, LRO_SEARCH_ATTRIBUTES, LRO_SERVICE } from './domain/search-attributes';
+export {
+  LRO_OPERATION,
+  LRO_OUTCOME,
+  LRO_SEARCH_ATTRIBUTES,
+  LRO_SERVICE,
+  operationSearchValue,
+} from './domain/search-attributes';
+export { boundedId, MAX_ID_LENGTH } from './domain/bounded-id';
 export { DEFAULT_TASK_QUEUE } from './domain/task-queue';
 export {
   connectToTemporal,

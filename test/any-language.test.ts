@@ -50,7 +50,8 @@ async function expectParentCancels(
   [command, ...args]: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const name = `projects/p/locations/us-central1/operations/${unique(language)}`;
+  // Past 255 characters: each language bounds the canceller's ID as the package does.
+  const name = `projects/p/locations/us-central1/operations/${unique(language)}-${'x'.repeat(300)}`;
   const url = operation(name);
   const parentId = unique(`${language}-parent`);
   const stdout = await new Promise<string>((resolve, reject) => {

@@ -7,7 +7,9 @@ import { extendTimeoutUpdate, giveUpSignal, pollNowSignal, statusQuery } from '.
 import type { CancelOperationInput, PollOptions } from '../src/domain/canceller-input';
 import { startCancel } from '../src/temporal/client';
 import type { CancelOperationResult, RecordedOutcome } from '../src/domain/outcome';
-import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE } from '../src/domain/search-attributes';
+import { MAX_ID_LENGTH } from '../src/domain/bounded-id';
+import { MAX_OPERATION_LENGTH } from '../src/domain/operation-ref';
+import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE, operationSearchValue } from '../src/domain/search-attributes';
 import { GoogleEmulator, type ScriptedOperation } from '../src/testing/emulator';
 import { cancelWorkflowId } from '../src/domain/workflow-id';
 import { eventually, startStack, unique, type Stack } from './support/harness';
@@ -16,7 +18,8 @@ let stack: Stack;
 let decoy: GoogleEmulator;
 
 beforeAll(async () => {
-  stack = await startStack();
+  // As SQL persistence allows (the stacks set limit.maxIDLength: 255): an ID past it is refused at start.
+  stack = await startStack({ devServer: { dynamicConfig: { 'limit.maxIDLength': MAX_ID_LENGTH } } });
   decoy = await GoogleEmulator.start();
 });
 afterAll(async () => {
@@ -280,6 +283,65 @@ describe('the durable record', () => {
       (ids) => ids.length > 0,
     );
     expect(found).toEqual([cancelWorkflowId(op.url)]);
+  });
+
+  test('a 900-character operation fits 255 characters, started from a client, as the Web UI starts, or by a parent', async () => {
+    const longest = (how: string): string => {
+      const { host, version, name } = SEEDS.alloydb(`${how}-${unique()}-`);
+      const url = `https://${host}/${version}/${name}`;
+      const padded = `${name}${'o'.repeat(MAX_OPERATION_LENGTH - url.length)}`;
+      stack.emulator.addOperation({
+        name: padded,
+        apiVersion: version,
+        service: host,
+        afterCancel: { to: { kind: 'cancelled' } },
+      });
+      return `https://${host}/${version}/${padded}`;
+    };
+    const [client, webUi, parent] = [longest('client'), longest('web-ui'), longest('parent')];
+    expect(client).toHaveLength(MAX_OPERATION_LENGTH);
+
+    const started = await startCancel(
+      stack.env.client,
+      { operation: client, poll: FAST_POLL },
+      { taskQueue: stack.taskQueue },
+    );
+    // The Web UI starts it by type with an ID the user typed (`temporal-gcp-lro id`), and no search attributes.
+    const typed = await stack.env.client.workflow.start('cancelOperation', {
+      args: [{ operation: webUi, poll: FAST_POLL }],
+      workflowId: cancelWorkflowId(webUi),
+      taskQueue: stack.taskQueue,
+    });
+    const teardown = await stack.env.client.workflow.start('teardown', {
+      args: [parent],
+      workflowId: unique('teardown'),
+      taskQueue: stack.taskQueue,
+    });
+    expect(await teardown.result()).toBe('CANCELLED');
+
+    for (const [url, handle] of [
+      [client, started],
+      [webUi, typed],
+      [parent, stack.env.client.workflow.getHandle(cancelWorkflowId(parent))],
+    ] as const) {
+      const result = (await handle.result()) as CancelOperationResult;
+      expect(result).toMatchObject({ outcome: 'CANCELLED', operation: url });
+      expect(handle.workflowId).toHaveLength(MAX_ID_LENGTH);
+      const attributes = (await handle.describe()).typedSearchAttributes;
+      expect(attributes.get(LRO_OPERATION)).toBe(operationSearchValue(url));
+      expect(attributes.get(LRO_OPERATION)).toHaveLength(MAX_ID_LENGTH);
+      expect(attributes.get(LRO_OUTCOME)).toBe('CANCELLED');
+    }
+    const query = `LroOperation="${operationSearchValue(parent)}"`;
+    const found = await eventually(
+      async () => {
+        const ids: string[] = [];
+        for await (const wf of stack.env.client.workflow.list({ query })) ids.push(wf.workflowId);
+        return ids;
+      },
+      (ids) => ids.length > 0,
+    );
+    expect(found).toEqual([cancelWorkflowId(parent)]);
   });
 
   test('the status query shows live progress, and PENDING is recorded before the first call', async () => {

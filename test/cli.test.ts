@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { EXIT_CODES } from '../src/domain/exit-codes';
 import type { ScriptedOperation } from '../src/testing/emulator';
 import { cancelWorkflowId } from '../src/domain/workflow-id';
+import { operationSearchValue } from '../src/domain/search-attributes';
 import { buildDist, ROOT } from './support/build';
 import { startStack, unique, type Stack } from './support/harness';
 
@@ -355,6 +356,21 @@ describe('id', () => {
     expect(lines(bad.stderr)).toEqual([expect.stringMatching(/operation/)]);
     expect(badAccount).toMatchObject({ code: EXIT_CODES.USAGE, stdout: '' });
     expect(lines(badAccount.stderr)).toEqual([expect.stringMatching(/impersonate/)]);
+  });
+
+  test('bounds a long operation to 255 characters, and prints its LroOperation value with --search-value', async () => {
+    const url = `https://alloydb.googleapis.com/v1/projects/p/locations/l/operations/${'o'.repeat(400)}`;
+    const [id, value, short] = await Promise.all([
+      cli(['id', url]),
+      cli(['id', url, '--search-value']),
+      cli(['id', 'https://alloydb.googleapis.com/v1/operations/o', '--search-value']),
+    ]);
+    expect(id).toMatchObject({ code: 0, stdout: `${cancelWorkflowId(url)}\n` });
+    expect(id.stdout.trim()).toHaveLength(255);
+    expect(value).toMatchObject({ code: 0, stdout: `${operationSearchValue(url)}\n` });
+    expect(value.stdout.trim()).toHaveLength(255);
+    expect(value.stdout.startsWith('https://alloydb.googleapis.com/v1/projects/p/')).toBe(true);
+    expect(short).toMatchObject({ code: 0, stdout: 'https://alloydb.googleapis.com/v1/operations/o\n' });
   });
 });
 

@@ -40,7 +40,8 @@ import { BULK_OUTCOMES, type BulkOutcome } from '../src/domain/bulk-progress';
 import { bulkDetails, bulkSummary } from '../src/domain/bulk-web-ui';
 import { InvalidArgumentError } from '../src/domain/invalid-argument';
 import { parseOperationRef } from '../src/domain/operation-ref';
-import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE } from '../src/domain/search-attributes';
+import { LRO_OPERATION, LRO_OUTCOME, LRO_SERVICE, operationSearchValue } from '../src/domain/search-attributes';
+import { boundedUnlessRecorded } from './bounded-ids';
 import { cancelOperationsBatch } from './cancel-operations-batch';
 
 /** A listing that goes on past this many pages (a million operations) is refused, not followed forever. */
@@ -130,7 +131,7 @@ export async function cancelOperations(input: CancelOperationsInput): Promise<Ca
     ...(settings.select
       ? [
           { key: LRO_SERVICE, value: settings.select.service },
-          { key: LRO_OPERATION, value: listUrl(settings.select) },
+          { key: LRO_OPERATION, value: listedSearchValue(listUrl(settings.select)) },
         ]
       : []),
   ]);
@@ -331,4 +332,9 @@ function listUrl(select: NonNullable<BulkSettings['select']>): string {
     apiVersion: select.apiVersion,
   }).url;
   return host.slice(0, -'/x'.length);
+}
+
+/** The listing URL as `LroOperation`: bounded, unless this run recorded it whole before values were bounded. */
+function listedSearchValue(url: string): string {
+  return boundedUnlessRecorded(operationSearchValue(url), url);
 }

@@ -53,7 +53,8 @@ import { parseDuration } from '../src/domain/durations';
 import { recordOutcome } from '../src/domain/metrics';
 import type { AwaitOperationResult, Outcome, RecordedOutcome, ResultError } from '../src/domain/outcome';
 import { RpcCode, isRpcCodeName } from '../src/domain/rpc-code';
-import { LRO_OUTCOME, pendingSearchAttributes, pendingSummary } from '../src/domain/search-attributes';
+import { LRO_OUTCOME, pendingSummary } from '../src/domain/search-attributes';
+import { recordedPending } from './bounded-ids';
 import {
   CANCEL_ACTIVITY_SUMMARY,
   currentDetails,
@@ -454,7 +455,7 @@ export async function runCanceller(
   // startCancel/startAwait record these with the start, and a run continued as new inherits them; a start from
   // the Web UI or a parent does not, and a run continued from a 0.1.0 run inherits the ERROR it wrongly recorded.
   if (workflowInfo().typedSearchAttributes.get(LRO_OUTCOME) !== 'PENDING') {
-    upsertSearchAttributes(pendingSearchAttributes(ref));
+    upsertSearchAttributes(recordedPending(ref));
     upsertMemo({ summary: pendingSummary(settings.mode === 'await' ? 'awaiting' : 'cancelling', ref) });
   }
 

@@ -36,7 +36,7 @@ import {
 import type { OperationRef } from '../src/domain/operation-ref';
 import type { AwaitOperationResult, CancelOperationResult } from '../src/domain/outcome';
 import { CANCELLER_OUTCOME_SUMMARY, joinedTimerSummary, startSummary } from '../src/domain/web-ui';
-import { awaitWorkflowId, cancelWorkflowId } from '../src/domain/workflow-id';
+import { awaitWorkflowId, cancelWorkflowId } from './bounded-ids';
 import type { awaitOperation } from './await-operation';
 import type { cancelOperation } from './cancel-operation';
 

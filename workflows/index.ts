@@ -8,7 +8,7 @@ export { cancelOperations } from './cancel-operations';
 export { cancelOperationsBatch } from './cancel-operations-batch';
 export type { CancellerState } from './canceller';
 export { executeAwaitOperation, executeCancelOperation, type CancellerChildOptions } from './execute-canceller';
-export { awaitWorkflowId, cancelWorkflowId } from '../src/domain/workflow-id';
+export { awaitWorkflowId, cancelWorkflowId } from './bounded-ids';
 export {
   cancellerFinishedSignal,
   extendTimeoutUpdate,

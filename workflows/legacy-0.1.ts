@@ -293,7 +293,7 @@ async function runCanceller(
 
   // startCancel/startAwait record these with the start; a start from the Web UI or a parent does not.
   if (!carried && workflowInfo().typedSearchAttributes.get(LRO_OUTCOME) === undefined) {
-    upsertSearchAttributes(pendingSearchAttributes(ref));
+    upsertSearchAttributes(pendingSearchAttributes(ref, ref.url));
     upsertMemo({ summary: pendingSummary(settings.mode === 'await' ? 'awaiting' : 'cancelling', ref) });
   }
 

@@ -4,6 +4,8 @@
  */
 import { validateCancelInput } from '../domain/canceller-input';
 import { EXIT_CODES } from '../domain/exit-codes';
+import { parseOperationRef } from '../domain/operation-ref';
+import { operationSearchValue } from '../domain/search-attributes';
 import { awaitWorkflowId, cancelWorkflowId } from '../domain/workflow-id';
 import { optional, refInput, REF_HELP, REF_OPTIONS, type Command } from './command';
 
@@ -12,13 +14,21 @@ export const idCommand: Command = {
   summary: "print the workflow ID of an operation's canceller (its canonical URL, as every entry point derives it)",
   help: `${REF_HELP}
   --await                 the awaitOperation's ID instead of the cancelOperation's
-  --impersonate <email>   the canceller that acts as this service account`,
-  options: { ...REF_OPTIONS, await: { type: 'boolean' }, impersonate: { type: 'string' } },
+  --impersonate <email>   the canceller that acts as this service account
+  --search-value          its LroOperation value instead (for LroOperation = "..." in a list query)`,
+  options: {
+    ...REF_OPTIONS,
+    await: { type: 'boolean' },
+    impersonate: { type: 'string' },
+    'search-value': { type: 'boolean' },
+  },
   positionals: 1,
   run(values, [operation], io) {
     const input = { ...refInput(operation, values), ...optional('impersonate', values['impersonate']) };
     validateCancelInput(input);
-    io.stdout.write(`${values['await'] === true ? awaitWorkflowId(input) : cancelWorkflowId(input)}\n`);
+    const id = values['await'] === true ? awaitWorkflowId(input) : cancelWorkflowId(input);
+    const value = values['search-value'] === true ? operationSearchValue(parseOperationRef(input).url) : id;
+    io.stdout.write(`${value}\n`);
     return Promise.resolve(EXIT_CODES.OK);
   },
 };

@@ -41,8 +41,8 @@ export interface OperationRef extends HostTarget {
 }
 
 /**
- * The longest operation reference (and canonical URL) we accept, in characters: it keeps the derived
- * workflow ID under Temporal's default 1,000-character limit.
+ * The longest operation reference (and canonical URL) we accept, in characters. Workflow IDs and `LroOperation`
+ * values derived from it are bounded to 255 (see `bounded-id.ts`).
  */
 export const MAX_OPERATION_LENGTH = 900;
 

@@ -3,21 +3,34 @@
  *
  * Pure: a parent workflow can call these too, so its child gets the same ID a client would use.
  */
+import { boundedId } from './bounded-id';
 import type { ActAs } from './canceller-input';
 import { parseOperationRef, type OperationRefInput } from './operation-ref';
+
+/** What a workflow ID is derived from: an operation reference (and account), or an operation URL. */
+export type CancellerIdInput = (OperationRefInput & ActAs) | string;
 
 /**
  * The workflow ID of the `cancelOperation` for an operation, e.g. `lro-cancel:https://alloydb...`. A canceller that
  * acts as another account (`impersonate`) has an ID of its own, `lro-cancel:https://…;as=canceller@p.iam…`: a start
- * naming an account never joins a canceller acting as another one.
+ * naming an account never joins a canceller acting as another one. Past 255 characters, the ID is its first 183,
+ * `;sha256=` and the SHA-256 of the whole (see {@link boundedId}).
  */
-export function cancelWorkflowId(operation: (OperationRefInput & ActAs) | string): string {
-  return `lro-cancel:${canonicalUrl(operation)}${actingAs(operation)}`;
+export function cancelWorkflowId(operation: CancellerIdInput): string {
+  return boundedId(unboundedWorkflowId('cancel', operation));
 }
 
-/** The workflow ID of the `awaitOperation` for an operation (and account). */
-export function awaitWorkflowId(operation: (OperationRefInput & ActAs) | string): string {
-  return `lro-await:${canonicalUrl(operation)}${actingAs(operation)}`;
+/** The workflow ID of the `awaitOperation` for an operation (and account); bounded as {@link cancelWorkflowId}. */
+export function awaitWorkflowId(operation: CancellerIdInput): string {
+  return boundedId(unboundedWorkflowId('await', operation));
+}
+
+/**
+ * The ID before it was bounded to 255 characters (0.2 and earlier): a parent that started its canceller under it
+ * must keep using it when it replays.
+ */
+export function unboundedWorkflowId(kind: 'cancel' | 'await', operation: CancellerIdInput): string {
+  return `lro-${kind}:${canonicalUrl(operation)}${actingAs(operation)}`;
 }
 
 function canonicalUrl(operation: OperationRefInput | string): string {

@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
 
-from parent_workflow import Teardown  # noqa: E402
+from parent_workflow import Teardown, canceller_id  # noqa: E402
 from temporalio.client import Client, WorkflowFailureError  # noqa: E402
 from temporalio.exceptions import CancelledError  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
@@ -24,7 +24,7 @@ async def main(address: str, operation: str, workflow_id: str, mode: str = "run"
             Teardown.run, operation, id=workflow_id, task_queue="python-parents"
         )
         if mode == "cancel":
-            canceller = client.get_workflow_handle(f"lro-cancel:{operation}")
+            canceller = client.get_workflow_handle(canceller_id(operation))
             for _ in range(200):
                 try:
                     await canceller.describe()
