@@ -4,7 +4,7 @@
 #   docker build -t temporal-gcp-lro .
 #   docker run --rm -e TEMPORAL_ADDRESS=host:7233 temporal-gcp-lro
 
-ARG NODE_IMAGE=node:24.22-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -171,6 +171,13 @@ const SCENARIOS: Scenario[] = [
     longUrl: true,
   },
   {
+    name: 'teardown-long-url',
+    script: { afterCancel: { to: { kind: 'cancelled' } } },
+    start: raw('teardown', (url) => url),
+    children: (_handle, url) => [cancelWorkflowId(url)],
+    longUrl: true,
+  },
+  {
     // Started without search attributes (as from the Web UI), so the canceller records them itself.
     name: 'cancel-long-url-raw-start',
     script: { afterCancel: { to: { kind: 'cancelled' } } },

@@ -35,7 +35,14 @@ test('at least 15 histories are committed, of every workflow', () => {
     }),
   );
   expect(types).toEqual(
-    new Set(['cancelOperation', 'awaitOperation', 'parentCancels', 'cancelOperations', 'cancelOperationsBatch']),
+    new Set([
+      'cancelOperation',
+      'awaitOperation',
+      'parentCancels',
+      'teardown',
+      'cancelOperations',
+      'cancelOperationsBatch',
+    ]),
   );
 });
 

@@ -20,10 +20,11 @@ const HEAD_LENGTH = MAX_ID_LENGTH - DIGEST_MARK.length - 64;
 
 /**
  * `value` itself when it has at most 255 characters; otherwise its first 183 characters, `;sha256=`, and the
- * lower-case hex SHA-256 of the whole value (UTF-8). Values here are ASCII (operation URLs and account emails are
- * refused otherwise), so characters are bytes.
+ * lower-case hex SHA-256 of the whole value. Only printable ASCII is taken (operation URLs and account emails are
+ * refused otherwise), so characters are bytes, as the server counts them, and no cut splits a character.
  */
 export function boundedId(value: string): string {
+  if (!/^[\x20-\x7e]*$/.test(value)) throw new RangeError('boundedId takes printable ASCII only');
   if (value.length <= MAX_ID_LENGTH) return value;
   return `${value.slice(0, HEAD_LENGTH)}${DIGEST_MARK}${sha256Hex(value)}`;
 }

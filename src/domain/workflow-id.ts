@@ -30,7 +30,10 @@ export function awaitWorkflowId(operation: CancellerIdInput): string {
  * must keep using it when it replays.
  */
 export function unboundedWorkflowId(kind: 'cancel' | 'await', operation: CancellerIdInput): string {
-  return `lro-${kind}:${canonicalUrl(operation)}${actingAs(operation)}`;
+  const url = canonicalUrl(operation);
+  // What keeps IDs apart: `;` only ever starts `;as=` or a bounded ID's `;sha256=`.
+  if (url.includes(';')) throw new RangeError(`a canonical operation URL has no ';': ${url}`);
+  return `lro-${kind}:${url}${actingAs(operation)}`;
 }
 
 function canonicalUrl(operation: OperationRefInput | string): string {
