@@ -1,6 +1,7 @@
 /** `worker`: the canceller worker until SIGINT/SIGTERM, as `npm start` runs it. */
 import { DEFAULT_TASK_QUEUE } from '../domain/task-queue';
 import { TASK_QUEUE_ENV } from '../temporal/temporal-connect';
+import { BUILD_ID_ENV, DEPLOYMENT_NAME_ENV } from '../temporal/worker-deployment';
 import type { Command } from './command';
 
 export const workerCommand: Command = {
@@ -11,7 +12,8 @@ export const workerCommand: Command = {
   Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE,
   ${TASK_QUEUE_ENV}, LRO_ALLOWED_HOSTS, LRO_ALLOWED_SERVICES, LRO_ALLOWED_RESOURCES,
   LRO_IMPERSONATION_ALLOWED, LRO_EMULATOR_HOST, LRO_METRICS_BIND, LRO_SKIP_SEARCH_ATTRIBUTE_REGISTRATION,
-  GOOGLE_CLOUD_QUOTA_PROJECT, and Google's Application Default Credentials.`,
+  GOOGLE_CLOUD_QUOTA_PROJECT, and Google's Application Default Credentials.
+  Set ${DEPLOYMENT_NAME_ENV} and ${BUILD_ID_ENV} to run versioned (Worker Deployment Versioning).`,
   options: { 'task-queue': { type: 'string' } },
   positionals: 0,
   async run(values, _positionals, io) {

@@ -25,6 +25,7 @@ import {
 } from './temporal-connect';
 import { LineLogger, logFormatFromEnv, type LogFormat } from './log-format';
 import { createCancellerWorker, usesPrebuiltBundle, type CancellerWorkerOptions } from './worker';
+import { describeDeployment, workerDeploymentFromEnv } from './worker-deployment';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 /** `host:port` of a Prometheus endpoint (`/metrics`) for the SDK's metrics and ours. */
@@ -76,6 +77,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const target = temporalTargetFromEnv(env);
   const metricsBind = parseMetricsBind(env[METRICS_BIND_ENV]);
   const logFormat = configured(() => logFormatFromEnv(env));
+  const deployment = configured(() => workerDeploymentFromEnv(env));
   const deps = configured(() => activityDepsFromEnv(env));
 
   // Our own listeners cover the start-up window too: the SDK's only reach workers already running.
@@ -95,6 +97,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
 
     const worker = await createCancellerWorker({
       shutdownGraceTime: options.shutdownGraceTime ?? '10s',
+      ...(deployment ? { workerDeploymentOptions: deployment } : {}),
       ...options.worker,
       connection,
       namespace: target.namespace,
@@ -113,6 +116,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     const prebuilt = usesPrebuiltBundle(options.worker ?? {}) ? prebuiltWorkflowBundle() : undefined;
     log(
       `${PROGRAM}: polling task queue "${taskQueue}" in namespace "${target.namespace}" at ${target.address}` +
+        describeDeployment(options.worker?.workerDeploymentOptions ?? deployment) +
         (metricsBind ? `; metrics at http://${metricsBind}/metrics` : '') +
         (prebuilt ? `; workflows from the bundle built with the package (${prebuilt.codePath})` : ''),
     );
