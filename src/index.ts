@@ -142,3 +142,14 @@ export {
   type RunWorkerOptions,
 } from './temporal/worker-main';
 export { awaitWorkflowId, cancelWorkflowId } from './domain/workflow-id';
+export {
+  DEFAULT_WORKER_SERVICE_NAME,
+  OTLP_ENDPOINT_ENV,
+  OTLP_TRACES_ENDPOINT_ENV,
+  SERVICE_NAME_ENV,
+  startTracing,
+  tracingFromEnv,
+  type Tracing,
+  type TracingConfig,
+} from './temporal/tracing';
+export { GOOGLE_RPC_SYSTEM } from './google/call-span';

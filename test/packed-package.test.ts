@@ -121,6 +121,7 @@ test('ships what users need, and nothing of the repository besides', async () =>
     'package/dist/activities/index.js',
     // Bundled at build time: a worker starts without running webpack.
     'package/dist/workflow-bundle.js',
+    'package/dist/workflow-bundle-otel.js',
     'package/dist/src/testing/index.js',
     'package/bin/temporal-gcp-lro.js',
     'package/README.md',

@@ -113,6 +113,7 @@ describe('start-up problems: one line on stderr, a non-zero exit, no stack trace
     ['LRO_IMPERSONATION_ALLOWED', 'canceller@team.iam.gserviceaccount.com,*'],
     ['LRO_IMPERSONATION_ALLOWED', 'not-an-email'],
     ['LRO_LOG_FORMAT', 'xml'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
   ])('bad %s (%s): exit 2, naming the variable', async (name, value) => {
     const result = await startWorker({ ...workingEnv(), [name]: value }).exit;
     expect(result.code).toBe(EXIT_CODES.USAGE);

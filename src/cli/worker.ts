@@ -12,7 +12,8 @@ export const workerCommand: Command = {
   Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE,
   ${TASK_QUEUE_ENV}, LRO_ALLOWED_HOSTS, LRO_ALLOWED_SERVICES, LRO_ALLOWED_RESOURCES,
   LRO_IMPERSONATION_ALLOWED, LRO_EMULATOR_HOST, LRO_METRICS_BIND, LRO_SKIP_SEARCH_ATTRIBUTE_REGISTRATION,
-  GOOGLE_CLOUD_QUOTA_PROJECT, and Google's Application Default Credentials.
+  GOOGLE_CLOUD_QUOTA_PROJECT, Google's Application Default Credentials, and OpenTelemetry's
+  OTEL_EXPORTER_OTLP_ENDPOINT (traces over OTLP/HTTP) and OTEL_SERVICE_NAME.
   Set ${DEPLOYMENT_NAME_ENV} and ${BUILD_ID_ENV} to run versioned (Worker Deployment Versioning).`,
   options: { 'task-queue': { type: 'string' } },
   positionals: 0,

@@ -3,6 +3,8 @@
  * short-lived tokens of the service accounts cancellers name (`impersonate`), as a small injected dependency.
  */
 import { GoogleAuth, Impersonated, type AuthClient } from 'google-auth-library';
+import { parseErrorResponse } from '../domain/google-error';
+import { traceGoogleCall, type GoogleCallSpec } from './call-span';
 
 /** The OAuth scope every Operations call needs. */
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
@@ -70,28 +72,35 @@ export function googleAuthorizer(
    */
   const mint = async (account: string, client: Impersonated): Promise<void> => {
     await (await auth.getClient()).getAccessToken();
-    const timeoutMs = options.mintTimeoutMs ?? DEFAULT_MINT_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        client.getAccessToken(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no token for ${account} within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-    } catch (err) {
-      impersonated.delete(account);
-      const { config, response } = err as {
-        config?: { url?: unknown };
-        response?: { status?: unknown; data?: unknown };
-      };
-      if (String(config?.url ?? '').endsWith(':generateAccessToken') && typeof response?.status === 'number') {
-        throw new ImpersonationRefused(account, response.status, response.data, (err as Error).message);
-      }
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
+    await traceGoogleCall(
+      mintCall(account, options.iamEndpoint),
+      async (span) => {
+        const timeoutMs = options.mintTimeoutMs ?? DEFAULT_MINT_TIMEOUT_MS;
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            client.getAccessToken(),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`no token for ${account} within ${timeoutMs} ms`)), timeoutMs);
+            }),
+          ]);
+        } catch (err) {
+          impersonated.delete(account);
+          const { config, response } = err as {
+            config?: { url?: unknown };
+            response?: { status?: unknown; data?: unknown };
+          };
+          if (String(config?.url ?? '').endsWith(':generateAccessToken') && typeof response?.status === 'number') {
+            throw new ImpersonationRefused(account, response.status, response.data, (err as Error).message);
+          }
+          throw err;
+        } finally {
+          clearTimeout(timer);
+        }
+        span.answered(200);
+      },
+      refusal,
+    );
   };
 
   const clientFor = async (account?: string): Promise<AuthClient> => {
@@ -145,6 +154,24 @@ export function googleAuthorizer(
   };
 }
 
+/** The span of a token mint for `account` (IAM Credentials' `generateAccessToken`). */
+function mintCall(account: string, endpoint = IAM_CREDENTIALS_ENDPOINT): GoogleCallSpec {
+  return {
+    method: 'POST',
+    rpcService: 'google.iam.credentials.v1.IAMCredentials',
+    rpcMethod: 'GenerateAccessToken',
+    route: '{name}:generateAccessToken',
+    url: `${endpoint}/v1/projects/-/serviceAccounts/${encodeURIComponent(account)}:generateAccessToken`,
+  };
+}
+
+/** What IAM Credentials answered to a refused mint, for its span. */
+function refusal(err: unknown) {
+  if (!(err instanceof ImpersonationRefused)) return undefined;
+  const { code } = parseErrorResponse(err.status, JSON.stringify(err.body ?? ''), undefined, Date.now());
+  return { code, httpStatus: err.status, message: err.message };
+}
+
 /** IAM Credentials answered a `generateAccessToken` call for an account with an error: its HTTP status and body. */
 export class ImpersonationRefused extends Error {
   override readonly name = 'ImpersonationRefused';
@@ -164,6 +191,8 @@ export class ImpersonationRefused extends Error {
 /** How long an impersonated token lives; the library mints the next one shortly before it expires. */
 const IMPERSONATED_TOKEN_LIFETIME_SECONDS = 3600;
 const DEFAULT_MINT_TIMEOUT_MS = 20_000;
+/** Where google-auth-library mints impersonated tokens unless told otherwise. */
+const IAM_CREDENTIALS_ENDPOINT = 'https://iamcredentials.googleapis.com';
 /**
  * A token this close to expiry is minted again, once for all the calls waiting on it: more than the library's own
  * margin (five minutes), so it never decides to mint on its own, once per concurrent call.

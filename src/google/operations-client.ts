@@ -1,7 +1,8 @@
 /**
  * The two calls everything stands on, made right: `POST {name}:cancel` with an empty body and
  * `GET {name}`, over one shared undici dispatcher, with Google credentials sent only to allowed hosts, only for
- * what the worker's policy allows, and as the identity each canceller names.
+ * what the worker's policy allows, and as the identity each canceller names. Each call is an OpenTelemetry span
+ * (`call-span.ts`), a no-op unless the process installed a tracer provider.
  */
 import { request, type Dispatcher } from 'undici';
 import type { CancelAnswer, GetAnswer, ListCall, ListPage, OperationCall } from '../domain/call-answers';
@@ -14,6 +15,7 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from '../domain/package-version';
 import { boundedErrorBody, redactCredentials } from '../domain/redaction';
 import { isRetryable } from '../domain/rpc-code';
 import { checkScope, type ScopePolicy } from '../domain/scope-policy';
+import { traceGoogleCall, type GoogleCallSpan } from './call-span';
 import { ImpersonationRefused, type RequestAuthorizer } from './google-auth';
 
 /** Dependencies of {@link OperationsClient}. */
@@ -88,23 +90,29 @@ export class OperationsClient {
   /** Asks the service to cancel the operation. Throws {@link GoogleCallFailure} for faults. */
   async cancel(call: OperationCall, signal?: AbortSignal): Promise<CancelAnswer> {
     const ref = this.resolve(call);
-    const answer = await this.send('POST', `${this.target(ref)}:cancel`, ref.name, call.impersonate, signal);
-    if (answer.status >= 200 && answer.status < 300) {
-      if (answer.body.trim() !== '' && !isJsonObject(answer.body)) {
-        throw this.malformed(answer.status, 'the cancel answer is not a JSON object');
+    return this.traced(ref, 'POST', 'CancelOperation', '{name}:cancel', ref.cancelUrl, async (span) => {
+      const answer = await this.send('POST', `${this.target(ref)}:cancel`, ref.name, call.impersonate, signal);
+      span.answered(answer.status);
+      if (answer.status >= 200 && answer.status < 300) {
+        if (answer.body.trim() !== '' && !isJsonObject(answer.body)) {
+          throw this.malformed(answer.status, 'the cancel answer is not a JSON object');
+        }
+        return { result: 'accepted' };
       }
-      return { result: 'accepted' };
-    }
-    const error = this.classify(answer);
-    if (isAnsweredByValue(error.code)) return { result: error.code, message: error.message };
-    throw this.failure(error);
+      const error = this.classify(answer);
+      if (!isAnsweredByValue(error.code)) throw this.failure(error);
+      span.rpcCode(error.code);
+      return { result: error.code, message: error.message };
+    });
   }
 
   /** Reads the operation and returns a bounded summary. Throws {@link GoogleCallFailure} for faults. */
   async get(call: OperationCall, signal?: AbortSignal): Promise<GetAnswer> {
     const ref = this.resolve(call);
-    const answer = await this.send('GET', this.target(ref), ref.name, call.impersonate, signal);
-    return this.operationAnswer(ref, answer);
+    return this.traced(ref, 'GET', 'GetOperation', '{name}', ref.url, async (span) => {
+      const answer = await this.send('GET', this.target(ref), ref.name, call.impersonate, signal);
+      return this.operationAnswer(ref, answer, span);
+    });
   }
 
   /**
@@ -118,20 +126,24 @@ export class OperationsClient {
   ): Promise<GetAnswer | { unimplemented: true; message: string }> {
     const ref = this.resolve(call);
     const body = JSON.stringify({ timeout: `${(Math.max(0, timeoutMs) / 1000).toFixed(3)}s` });
-    const answer = await this.send(
-      'POST',
-      `${this.target(ref)}:wait`,
-      ref.name,
-      call.impersonate,
-      signal,
-      body,
-      Math.max(0, timeoutMs) + WAIT_ANSWER_SLACK_MS,
-    );
-    // A service without the method answers UNIMPLEMENTED, or a bare 404 for an unknown custom method.
-    if (answer.status === 501 || (answer.status === 404 && !isJsonObject(answer.body))) {
-      return { unimplemented: true, message: this.classify(answer).message };
-    }
-    return this.operationAnswer(ref, answer);
+    return this.traced(ref, 'POST', 'WaitOperation', '{name}:wait', `${ref.url}:wait`, async (span) => {
+      const answer = await this.send(
+        'POST',
+        `${this.target(ref)}:wait`,
+        ref.name,
+        call.impersonate,
+        signal,
+        body,
+        Math.max(0, timeoutMs) + WAIT_ANSWER_SLACK_MS,
+      );
+      // A service without the method answers UNIMPLEMENTED, or a bare 404 for an unknown custom method.
+      if (answer.status === 501 || (answer.status === 404 && !isJsonObject(answer.body))) {
+        span.answered(answer.status);
+        span.rpcCode('UNIMPLEMENTED');
+        return { unimplemented: true as const, message: this.classify(answer).message };
+      }
+      return this.operationAnswer(ref, answer, span);
+    });
   }
 
   /**
@@ -147,10 +159,25 @@ export class OperationsClient {
     if (call.pageToken) query.set('pageToken', call.pageToken);
     // Across every location, a location that cannot answer must be reported, not fail the whole listing.
     if (parent.endsWith('/locations/-')) query.set('returnPartialSuccess', 'true');
-    const base = this.target(ref).slice(0, -`/${LIST_PROBE_ID}`.length);
-    const url = query.size === 0 ? base : `${base}?${query.toString().replace(/\+/g, '%20')}`;
-    const answer = await this.send('GET', url, parent, call.impersonate, signal);
-    if (answer.status < 200 || answer.status >= 300) throw this.failure(this.classify(answer));
+    const withQuery = (base: string) => (query.size === 0 ? base : `${base}?${query.toString().replace(/\+/g, '%20')}`);
+    const probe = `/${LIST_PROBE_ID}`.length;
+    const googleUrl = withQuery(ref.url.slice(0, -probe));
+    return this.traced(ref, 'GET', 'ListOperations', '{parent}/operations', googleUrl, async (span) => {
+      const answer = await this.send(
+        'GET',
+        withQuery(this.target(ref).slice(0, -probe)),
+        parent,
+        call.impersonate,
+        signal,
+      );
+      span.answered(answer.status);
+      if (answer.status < 200 || answer.status >= 300) throw this.failure(this.classify(answer));
+      return this.listPage(parent, answer);
+    });
+  }
+
+  /** A 2xx ListOperations answer as a {@link ListPage}. */
+  private listPage(parent: string, answer: RawAnswer): ListPage {
     let body: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(answer.body);
@@ -210,7 +237,8 @@ export class OperationsClient {
     return { ref, parent };
   }
 
-  private operationAnswer(ref: OperationRef, answer: RawAnswer): GetAnswer {
+  private operationAnswer(ref: OperationRef, answer: RawAnswer, span: GoogleCallSpan): GetAnswer {
+    span.answered(answer.status);
     if (answer.status >= 200 && answer.status < 300) {
       let operation;
       try {
@@ -223,11 +251,37 @@ export class OperationsClient {
         const named = operation.name === '' ? 'no name' : `the name ${JSON.stringify(operation.name)}`;
         throw this.malformed(answer.status, `the Operation has ${named}, not ${JSON.stringify(ref.name)}`);
       }
+      span.operation(operation);
       return { found: true, operation };
     }
     const error = this.classify(answer);
-    if (error.code === 'NOT_FOUND') return { found: false, message: error.message };
-    throw this.failure(error);
+    if (error.code !== 'NOT_FOUND') throw this.failure(error);
+    span.rpcCode('NOT_FOUND');
+    return { found: false, message: error.message };
+  }
+
+  /** Runs one call in its span (see `traceGoogleCall`): `url` is the Google URL, whichever host takes the call. */
+  private traced<T>(
+    ref: OperationRef,
+    method: 'GET' | 'POST',
+    rpcMethod: string,
+    route: string,
+    url: string,
+    call: (span: GoogleCallSpan) => Promise<T>,
+  ): Promise<T> {
+    const emulatorHost = this.options.emulatorHost;
+    return traceGoogleCall(
+      {
+        method,
+        rpcService: 'google.longrunning.Operations',
+        rpcMethod,
+        route,
+        url,
+        ...(emulatorHost && ref.isGoogleHost ? { emulatorHost } : {}),
+      },
+      call,
+      (err) => (err instanceof GoogleCallFailure ? err.error : undefined),
+    );
   }
 
   /** A 2xx answer that is not what it claims: retried like any transient fault, and recorded as such. */

@@ -4,6 +4,7 @@
  * Start-up checks each problem once and reports it in one line: bad environment variables, Temporal
  * unreachable, search attributes that cannot be registered, no Google credentials. Then it runs until
  * SIGINT or SIGTERM, lets in-flight activities finish (or hands them back after the grace time), and exits 0.
+ * With OpenTelemetry's `OTEL_EXPORTER_OTLP_ENDPOINT` set it exports traces (`tracing.ts`), flushed before it exits.
  */
 import type { Duration } from '@temporalio/common';
 import { IllegalStateError } from '@temporalio/common';
@@ -24,9 +25,10 @@ import {
   type TemporalTarget,
 } from './temporal-connect';
 import { LineLogger, logFormatFromEnv, type LogFormat } from './log-format';
+import { describeTracesUrl, startTracing, tracingFromEnv, type Tracing } from './tracing';
 import { createCancellerWorker, usesPrebuiltBundle, type CancellerWorkerOptions } from './worker';
 import { describeDeployment, workerDeploymentFromEnv } from './worker-deployment';
-import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { PREBUILT_BUNDLE_PATH, PREBUILT_TRACED_BUNDLE_PATH, prebuiltWorkflowBundle } from './workflow-bundle';
 
 /** `host:port` of a Prometheus endpoint (`/metrics`) for the SDK's metrics and ours. */
 export const METRICS_BIND_ENV = 'LRO_METRICS_BIND';
@@ -62,6 +64,12 @@ export interface RunWorkerOptions {
   log?: (line: string) => void;
   /** Further worker options, e.g. `maxTaskQueueActivitiesPerSecond` or a prebuilt `workflowBundle`. */
   worker?: Partial<Omit<CancellerWorkerOptions, 'connection' | 'deps' | 'taskQueue' | 'namespace'>>;
+  /**
+   * Export traces as OpenTelemetry's variables say (`OTEL_EXPORTER_OTLP_ENDPOINT`…, see `tracingFromEnv`). Turn it off
+   * when your process sets OpenTelemetry up itself, and add `OpenTelemetryPlugin` to `worker.plugins`.
+   * @default true
+   */
+  tracing?: boolean;
 }
 
 /**
@@ -79,6 +87,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const logFormat = configured(() => logFormatFromEnv(env));
   const deployment = configured(() => workerDeploymentFromEnv(env));
   const deps = configured(() => activityDepsFromEnv(env));
+  const tracesTo = options.tracing === false ? undefined : configured(() => tracingFromEnv(env));
 
   // Our own listeners cover the start-up window too: the SDK's only reach workers already running.
   const stop = new AbortController();
@@ -89,16 +98,25 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   let connection: NativeConnection | undefined;
+  let tracing: Tracing | undefined;
   try {
     installRuntime(logFormat, metricsBind);
+    if (tracesTo) {
+      // A collector that cannot be reached is worth a line in the log, not a worker that stops.
+      const warn = (message: string): void => Runtime.instance().logger.warn(`traces: ${redactCredentials(message)}`);
+      tracing = await startTracing(tracesTo, { warn }).catch((err: unknown) => {
+        throw new ExitError(`cannot set up traces (${firstLine(err)})`, EXIT_CODES.ERROR);
+      });
+    }
     connection = await connectToTemporal(target, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     await registerSearchAttributes(connection, target, env, log);
     await checkGoogleCredentials(deps);
 
+    const { workerOptions, bundle } = workflowCode(options.worker ?? {}, tracing);
     const worker = await createCancellerWorker({
       shutdownGraceTime: options.shutdownGraceTime ?? '10s',
       ...(deployment ? { workerDeploymentOptions: deployment } : {}),
-      ...options.worker,
+      ...workerOptions,
       connection,
       namespace: target.namespace,
       taskQueue,
@@ -113,12 +131,14 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       if (worker.getState() === 'RUNNING') worker.shutdown();
     };
     stop.signal.addEventListener('abort', shutdown);
-    const prebuilt = usesPrebuiltBundle(options.worker ?? {}) ? prebuiltWorkflowBundle() : undefined;
     log(
       `${PROGRAM}: polling task queue "${taskQueue}" in namespace "${target.namespace}" at ${target.address}` +
         describeDeployment(options.worker?.workerDeploymentOptions ?? deployment) +
         (metricsBind ? `; metrics at http://${metricsBind}/metrics` : '') +
-        (prebuilt ? `; workflows from the bundle built with the package (${prebuilt.codePath})` : ''),
+        (tracing
+          ? `; traces to ${describeTracesUrl(tracing.config.tracesUrl)} as "${tracing.config.serviceName}"`
+          : '') +
+        (bundle ? `; workflows from the bundle built with the package (${bundle})` : ''),
     );
     await running;
   } finally {
@@ -127,7 +147,25 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     options.signal?.removeEventListener('abort', onSignal);
     await connection?.close().catch(() => undefined);
     await deps.dispatcher.close().catch(() => undefined);
+    // Last: the worker's final spans (its workflows' among them, through the plugin's sink) are buffered by now.
+    await tracing?.shutdown().catch(() => undefined);
   }
+}
+
+/**
+ * The worker's workflow code and plugins: the bundle the build wrote, the traced one when traces are on (it has the
+ * plugin's workflow interceptors in it), unless the options need bundling at start; `bundle` is its path, if any.
+ */
+function workflowCode(
+  given: NonNullable<RunWorkerOptions['worker']>,
+  tracing: Tracing | undefined,
+): { workerOptions: NonNullable<RunWorkerOptions['worker']>; bundle?: string } {
+  const plugins = tracing ? { plugins: [...(given.plugins ?? []), tracing.plugin] } : {};
+  const prebuilt = usesPrebuiltBundle(given)
+    ? prebuiltWorkflowBundle(tracing ? PREBUILT_TRACED_BUNDLE_PATH : PREBUILT_BUNDLE_PATH)
+    : undefined;
+  if (!prebuilt) return { workerOptions: { ...given, ...plugins } };
+  return { workerOptions: { ...given, ...plugins, workflowBundle: prebuilt }, bundle: prebuilt.codePath };
 }
 
 /**
