@@ -9,7 +9,7 @@ module.exports = {
     '^temporal-gcp-lro/workflows$': '<rootDir>/workflows/index.ts',
     '^temporal-gcp-lro/testing$': '<rootDir>/src/testing/index.ts',
   },
-  testPathIgnorePatterns: ['/node_modules/', '/test/faults/'],
+  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', '/test/postgres-stack/'],
   testTimeout: 120_000,
   // One Temporal dev server per suite already keeps both cores busy.
   maxWorkers: 1,

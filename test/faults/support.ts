@@ -50,7 +50,8 @@ export interface Child {
   stop(signal: NodeJS.Signals, graceMs?: number): Promise<void>;
 }
 
-function track(child: ChildProcess): Child {
+/** Follows a child process we spawned: its output's tail, its exit, a bounded stop. */
+export function track(child: ChildProcess): Child {
   let output = '';
   let exited = false;
   const append = (chunk: Buffer): void => {
@@ -86,6 +87,8 @@ export async function startWorkerProcess(options: {
   taskQueue: string;
   emulator: GoogleEmulator;
   readyTimeoutMs?: number;
+  /** More variables for the worker, e.g. `LRO_SKIP_SEARCH_ATTRIBUTE_REGISTRATION`. */
+  env?: Record<string, string>;
 }): Promise<Child> {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
@@ -102,6 +105,7 @@ export async function startWorkerProcess(options: {
         TEMPORAL_TASK_QUEUE: options.taskQueue,
         GCE_METADATA_HOST: options.emulator.hostPort,
         LRO_EMULATOR_HOST: options.emulator.hostPort,
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
