@@ -5,6 +5,7 @@ import { freePort } from '../src/testing/free-port';
  * and stops cleanly on SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startCancel } from '../src/temporal/client';
@@ -128,6 +129,22 @@ describe('start-up problems: one line on stderr, a non-zero exit, no stack trace
         /^temporal-gcp-lro worker: cannot list search attributes of namespace no-such-namespace \(.*LRO_SKIP_SEARCH_ATTRIBUTE_REGISTRATION=1/,
       ),
     ]);
+  });
+
+  test('LRO_METRICS_BIND already in use: exit 1 before contacting anything', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const bind = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
+    try {
+      const result = await startWorker({ ...workingEnv(), TEMPORAL_ADDRESS: '127.0.0.1:1', LRO_METRICS_BIND: bind })
+        .exit;
+      expect(result.code).toBe(EXIT_CODES.ERROR);
+      expect(lines(result.stderr)).toEqual([
+        `temporal-gcp-lro worker: cannot serve metrics on ${bind} (listen EADDRINUSE: address already in use ${bind})`,
+      ]);
+    } finally {
+      taken.close();
+    }
   });
 
   test('no Google credentials: exit 1', async () => {

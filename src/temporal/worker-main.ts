@@ -8,7 +8,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import { IllegalStateError } from '@temporalio/common';
-import { makeTelemetryFilterString, Runtime, type NativeConnection } from '@temporalio/worker';
+import { makeTelemetryFilterString, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
 import { activityDepsFromEnv } from '../google/activity-deps';
 import { EXIT_CODES, firstLine, ExitError } from '../domain/exit-codes';
 import { redactCredentials } from '../domain/redaction';
@@ -26,11 +26,15 @@ import {
 } from './temporal-connect';
 import { LineLogger, logFormatFromEnv, type LogFormat } from './log-format';
 import { describeTracesUrl, startTracing, tracingFromEnv, type Tracing } from './tracing';
+import { freeLoopbackPort, serveMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint';
 import { createCancellerWorker, usesPrebuiltBundle, type CancellerWorkerOptions } from './worker';
 import { describeDeployment, workerDeploymentFromEnv } from './worker-deployment';
 import { PREBUILT_BUNDLE_PATH, PREBUILT_TRACED_BUNDLE_PATH, prebuiltWorkflowBundle } from './workflow-bundle';
 
-/** `host:port` of a Prometheus endpoint (`/metrics`) for the SDK's metrics and ours. */
+/**
+ * `host:port` of the worker's HTTP endpoint: Prometheus metrics (`/metrics`, the SDK's and ours) and the container
+ * probes `/healthz` and `/readyz` (see `serveMetricsEndpoint`).
+ */
 export const METRICS_BIND_ENV = 'LRO_METRICS_BIND';
 /**
  * Set to `1` to skip registering the `Lro*` search attributes (when they are already registered and the
@@ -42,6 +46,8 @@ export const SKIP_SEARCH_ATTRIBUTE_REGISTRATION_ENV = 'LRO_SKIP_SEARCH_ATTRIBUTE
 const CREDENTIALS_CHECK_TIMEOUT_MS = 20_000;
 /** Any Google API URL: the check only asks the library for headers, it sends nothing there. */
 const CREDENTIALS_CHECK_URL = 'https://cloudresourcemanager.googleapis.com/';
+/** Tries at binding Core's exporter to a free loopback port: another process may take the port in between. */
+const EXPORTER_BIND_ATTEMPTS = 3;
 const PROGRAM = 'temporal-gcp-lro worker';
 
 /** Options for {@link runWorker}. */
@@ -73,8 +79,8 @@ export interface RunWorkerOptions {
 }
 
 /**
- * Runs the canceller worker until a shutdown signal (or `options.signal`), then closes the connection and the
- * HTTP dispatcher. Throws {@link ExitError} (one line, with its exit code) when it cannot start.
+ * Runs the canceller worker until a shutdown signal (or `options.signal`), then closes the connection, the HTTP
+ * dispatcher and the metrics endpoint. Throws {@link ExitError} (one line, with its exit code) when it cannot start.
  */
 export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
@@ -99,8 +105,23 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
 
   let connection: NativeConnection | undefined;
   let tracing: Tracing | undefined;
+  let endpoint: MetricsEndpoint | undefined;
+  /** The worker the probes report on, once it exists. */
+  let probed: Worker | undefined;
   try {
-    installRuntime(logFormat, metricsBind);
+    if (metricsBind) {
+      const exporter = await installRuntimeWithExporter(logFormat, metricsBind);
+      // Up before anything is contacted: a probe during start-up hears "starting", not a refused connection.
+      endpoint = await serveMetricsEndpoint({
+        bind: metricsBind,
+        upstream: exporter,
+        status: () => probed?.getStatus(),
+      }).catch((err: unknown) => {
+        throw new ExitError(`cannot serve metrics on ${metricsBind} (${firstLine(err)})`, EXIT_CODES.ERROR);
+      });
+    } else {
+      installRuntime(logFormat);
+    }
     if (tracesTo) {
       // A collector that cannot be reached is worth a line in the log, not a worker that stops.
       const warn = (message: string): void => Runtime.instance().logger.warn(`traces: ${redactCredentials(message)}`);
@@ -126,6 +147,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     });
     if (stop.signal.aborted) return;
 
+    probed = worker;
     const running = worker.run();
     const shutdown = (): void => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -145,6 +167,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     options.signal?.removeEventListener('abort', onSignal);
+    await endpoint?.close();
     await connection?.close().catch(() => undefined);
     await deps.dispatcher.close().catch(() => undefined);
     // Last: the worker's final spans (its workflows' among them, through the plugin's sink) are buffered by now.
@@ -212,21 +235,21 @@ function configured<T>(read: () => T): T {
 }
 
 /**
- * The runtime, once per process: our one-line log format, and the Prometheus endpoint when asked. A runtime an
- * embedding process installed first stays, unless metrics were asked for, which need ours.
+ * The runtime, once per process: our one-line log format, and Core's Prometheus exporter on `exporter` when asked. A
+ * runtime an embedding process installed first stays, unless metrics were asked for, which need ours.
  */
-function installRuntime(format: LogFormat, metricsBind: string | undefined): void {
+function installRuntime(format: LogFormat, exporter?: string, metricsBind = exporter): void {
   try {
     Runtime.install({
       logger: new LineLogger(format),
       telemetryOptions: {
         // Core's own events go through the same logger, so a JSON log holds nothing but JSON lines.
         logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
-        ...(metricsBind
+        ...(exporter
           ? {
               metrics: {
                 prometheus: {
-                  bindAddress: metricsBind,
+                  bindAddress: exporter,
                   histogramBucketOverrides: { [POLLS_METRIC]: [...POLLS_BUCKETS] },
                 },
               },
@@ -235,9 +258,26 @@ function installRuntime(format: LogFormat, metricsBind: string | undefined): voi
       },
     });
   } catch (err) {
-    if (!metricsBind && err instanceof IllegalStateError) return;
-    const what = metricsBind ? `cannot serve metrics on ${metricsBind}` : 'cannot set up the Temporal runtime';
+    if (!exporter && err instanceof IllegalStateError) return;
+    const what = exporter ? `cannot serve metrics on ${metricsBind}` : 'cannot set up the Temporal runtime';
     throw new ExitError(`${what} (${firstLine(err)})`, EXIT_CODES.ERROR);
+  }
+}
+
+/**
+ * {@link installRuntime} with Core's exporter on a free loopback port, which {@link serveMetricsEndpoint} passes
+ * through at `metricsBind`; resolves to the exporter's `host:port`.
+ */
+async function installRuntimeWithExporter(format: LogFormat, metricsBind: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const exporter = `127.0.0.1:${await freeLoopbackPort()}`;
+    try {
+      installRuntime(format, exporter, metricsBind);
+      return exporter;
+    } catch (err) {
+      if (attempt < EXPORTER_BIND_ATTEMPTS && /address already in use/i.test(firstLine(err))) continue;
+      throw err;
+    }
   }
 }
 
