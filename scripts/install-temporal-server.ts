@@ -77,7 +77,12 @@ export function installTemporalServer(
       `${MODULE}/cmd/server@v${version}`,
       `${MODULE}/cmd/tools/sql@v${version}`,
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, GOBIN: bin, CGO_ENABLED: '0' } },
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      // The module asks for a newer Go than a distribution's may be: `auto` fetches that toolchain through the module
+      // proxy (Debian's Go, and go env files, default to `local`, which fails with a bare version error).
+      env: { ...process.env, GOBIN: bin, CGO_ENABLED: '0', GOTOOLCHAIN: process.env['GOTOOLCHAIN'] ?? 'auto' },
+    },
   );
   if (!builtAt(binaries)) throw new Error(`go install did not leave server and sql v${version} in ${bin}`);
   return binaries;

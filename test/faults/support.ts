@@ -193,7 +193,8 @@ export async function startDevServerProcess(options: { dbFilename: string; port:
 export interface PlannedOperation {
   name: string;
   url: string;
-  expected: Outcome;
+  /** The outcome; `ERROR` for a canceller that fails (after recording ERROR). */
+  expected: Outcome | 'ERROR';
   workflowId?: string;
 }
 

@@ -185,7 +185,7 @@ test(
     const longName = `${parent}/operations/long-`;
     const longId = `long-${'x'.repeat(MAX_OPERATION_LENGTH - `${API}/${longName}`.length)}`;
 
-    const scripted: { name: string; expected: Outcome; polled: boolean }[] = [
+    const scripted: { name: string; expected: Outcome | 'ERROR'; polled: boolean; timeout?: Duration }[] = [
       { name: serve('cancelled', settles({ kind: 'cancelled' })), expected: 'CANCELLED', polled: true },
       { name: serve(longId, settles({ kind: 'cancelled' })), expected: 'CANCELLED', polled: true },
       { name: serve('completed', settles({ kind: 'succeeded' })), expected: 'COMPLETED', polled: true },
@@ -195,6 +195,19 @@ test(
         polled: true,
       },
       { name: serve('unimplemented', { onCancel: 'unimplemented' }), expected: 'UNIMPLEMENTED', polled: false },
+      {
+        name: serve('not-cancellable', { onCancel: 'failed-precondition', cancelFlag: 'none' }),
+        expected: 'NOT_CANCELLABLE',
+        polled: false,
+      },
+      { name: serve('permission-denied', { onCancel: 'permission-denied' }), expected: 'ERROR', polled: false },
+      // Still running at its deadline, which falls after the restart.
+      {
+        name: serve('timed-out', { afterCancel: { to: { kind: 'running' } } }),
+        expected: 'TIMED_OUT',
+        polled: true,
+        timeout: '40s',
+      },
       // Never there: GET and cancel both answer NOT_FOUND until the grace period ends.
       { name: `${parent}/operations/missing`, expected: 'NOT_FOUND', polled: false },
     ];
@@ -207,19 +220,23 @@ test(
 
     const handles = new Map<string, WorkflowHandle>();
     for (const op of planned) {
+      const timeout = scripted.find((s) => s.name === op.name)?.timeout;
       const handle = await startCancel(
         client,
-        { operation: op.url, poll: FAST_POLL, notFoundGracePeriod: '4s' },
+        { operation: op.url, poll: FAST_POLL, notFoundGracePeriod: '4s', ...(timeout ? { timeout } : {}) },
         { taskQueue },
       );
       op.workflowId = handle.workflowId;
       handles.set(op.name, handle);
     }
+    // The batch has a 900-character operation of its own.
+    const bulkLongId = `bulk-${longId}`.slice(0, longId.length);
     const bulkNames = [
       serve('bulk-0', settles({ kind: 'cancelled' })),
-      serve('bulk-1', settles({ kind: 'cancelled' })),
+      serve(bulkLongId, settles({ kind: 'cancelled' })),
       serve('bulk-2', settles({ kind: 'succeeded' })),
     ];
+    expect(`${API}/${bulkNames[1]}`).toHaveLength(MAX_OPERATION_LENGTH);
     const bulk = await startCancelAll(
       client,
       { operations: bulkNames.map((name) => `${API}/${name}`), cancelsPerSecond: 100 },
@@ -270,8 +287,12 @@ test(
       const handle = handles.get(op.name) as WorkflowHandle;
       expect(handle.workflowId).toBe(cancelWorkflowId(op.url));
       expect(handle.workflowId.length).toBeLessThanOrEqual(MAX_ID_LENGTH);
-      const result = (await handle.result()) as { outcome: Outcome; operation: string };
-      expect(result).toMatchObject({ outcome: op.expected, operation: op.url });
+      if (op.expected === 'ERROR') {
+        await expect(handle.result()).rejects.toThrow();
+      } else {
+        const result = (await handle.result()) as { outcome: Outcome; operation: string };
+        expect(result).toMatchObject({ outcome: op.expected, operation: op.url });
+      }
       const { searchAttributes, memo } = await handle.describe();
       expect(searchAttributes[LRO_OUTCOME.name]).toEqual([op.expected]);
       expect(searchAttributes[LRO_SERVICE.name]).toEqual([SERVICE]);
