@@ -16,12 +16,13 @@
  * scripted, 1 otherwise. The sections are in `throughput.ts` (1), `economy.ts` (2), `resources.ts` (3) and
  * `scale.ts` (4), `fleet.ts` (5), `wait-economy.ts` (6), `startup.ts` (7); the stack they run on and the measurement helpers in `support.ts`.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { findTemporalBinary, TEMPORAL_CLI } from '../src/testing/temporal-binaries';
 import { economy } from './economy';
 import { fleet } from './fleet';
+import { replaceSections } from './report-sections';
 import { startup } from './startup';
 import { waitEconomy } from './wait-economy';
 import { resourcesPerCancel, waitingMemory } from './resources';
@@ -46,7 +47,8 @@ Starts a Temporal dev server, the Google emulator and one worker on 127.0.0.1, m
 the Temporal floor, Google API economy, resources and scale, prints the tables and writes BENCHMARKS.md.
 
   --quick          smaller counts (a few minutes)
-  --only <n,...>   run only these sections (1 to 7); BENCHMARKS.md is left as it is
+  --only <n,...>   run only these sections (1 to 7); without --quick, they replace their own sections in
+                   BENCHMARKS.md (each marked with the command and the day), the others stay
   --help    show this text
 `;
 
@@ -105,10 +107,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const report = formatReport(command, sections, totalMs);
   if (report.includes('NaN')) failures.push('a figure is missing: the report has NaN in it');
   process.stdout.write(`${report}\n`);
-  // Some sections alone are a look, not the record.
+  // A quick run is a look, not the record; sections run alone replace only their own.
+  const path = join(ROOT, 'BENCHMARKS.md');
   if (!only) {
-    writeFileSync(join(ROOT, 'BENCHMARKS.md'), `${report}\n`);
+    writeFileSync(path, `${report}\n`);
     progress(`wrote BENCHMARKS.md (${secs(totalMs, 0)} in all)`);
+  } else if (!quick && failures.length === 0) {
+    const note = `Measured alone by \`npm run bench -- --only ${[...only].join(',')}\` on ${new Date().toISOString().slice(0, 10)}.`;
+    writeFileSync(path, replaceSections(readFileSync(path, 'utf8'), sections, note));
+    progress(`replaced ${sections.length} section(s) of BENCHMARKS.md`);
   }
   if (failures.length > 0) {
     process.stderr.write(`FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
