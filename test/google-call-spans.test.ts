@@ -12,7 +12,7 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
 import type { ActivityDeps } from '../activities';
-import { redactUrl } from '../src/google/call-span';
+import { redactUrl, traceGoogleCall } from '../src/google/call-span';
 import { GoogleCallFailure, OperationsClient } from '../src/google/operations-client';
 import { GoogleEmulator } from '../src/testing/emulator';
 import { emulatorDeps, unique } from './support/harness';
@@ -136,6 +136,35 @@ test('a refused mint is PERMISSION_DENIED on its span', async () => {
   const mint = spans().find((s) => s.attributes['rpc.method'] === 'GenerateAccessToken');
   expect(mint?.attributes).toMatchObject({ 'http.response.status_code': 403, 'gcp.rpc.code': 'PERMISSION_DENIED' });
   expect(mint?.status.code).toBe(SpanStatusCode.ERROR);
+});
+
+test('a call its activity cancelled: no ERROR status, no error.type, a cancelled event', async () => {
+  const { operation } = alloydb();
+  await expect(client.get({ operation }, AbortSignal.abort())).rejects.toThrow();
+  const [span] = spans();
+  expect(span?.name).toBe('GET alloydb.googleapis.com {name}');
+  expect(span?.status.code).toBe(SpanStatusCode.UNSET);
+  expect(span?.attributes['error.type']).toBeUndefined();
+  expect(span?.events.map((e) => e.name)).toEqual(['cancelled']);
+});
+
+test("a failure that cannot be classified still ends the span, and the caller gets the call's own error", async () => {
+  const spec = {
+    method: 'GET',
+    rpcService: 'google.longrunning.Operations',
+    rpcMethod: 'GetOperation',
+    route: '{name}',
+    url: 'https://alloydb.googleapis.com/v1/operations/op-1',
+  } as const;
+  const thrown = new Error('reset by peer');
+  const failureOf = () => {
+    throw new TypeError('classifier broke');
+  };
+  await expect(traceGoogleCall(spec, () => Promise.reject(thrown), failureOf)).rejects.toBe(thrown);
+  const [span] = spans();
+  expect(span?.ended).toBe(true);
+  expect(span?.status).toMatchObject({ code: SpanStatusCode.ERROR, message: 'classifier broke' });
+  expect(span?.attributes['error.type']).toBe('TypeError');
 });
 
 test('recorded URLs keep no credential-bearing query value', () => {

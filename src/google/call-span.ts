@@ -37,6 +37,8 @@ export interface GoogleCallSpec {
   url: string;
   /** `host:port` of an emulator that took the call instead. */
   emulatorHost?: string;
+  /** The call's cancellation signal: a call it aborted was cancelled, not failed. */
+  signal?: AbortSignal;
 }
 
 /** What a traced call reports about its answer. */
@@ -52,7 +54,9 @@ export interface GoogleCallSpan {
 /**
  * Runs `call` in a client span named `{method} {host} {route}` (e.g. `POST alloydb.googleapis.com {name}:cancel`).
  * A throw is recorded too: as the Google error `failureOf` finds in it, else by its redacted message. The span's
- * status is ERROR when the call's code is not `OK`, as the HTTP conventions mark a client's 4xx and 5xx.
+ * status is ERROR when the call's code is not `OK`, as the HTTP conventions mark a client's 4xx and 5xx; a call its
+ * `signal` aborted (the activity was cancelled) has a `cancelled` event instead, and no status. The span always ends,
+ * and the caller always gets the call's own result or error, whatever recording it does.
  */
 export async function traceGoogleCall<T>(
   spec: GoogleCallSpec,
@@ -85,27 +89,51 @@ export async function traceGoogleCall<T>(
       };
       try {
         const result = await call(recorder);
-        end(span, code ?? 'OK');
+        settle(span, code ?? 'OK');
         return result;
       } catch (err) {
-        const failure = failureOf(err);
-        if (failure) {
-          recorder.answered(failure.httpStatus);
-          end(span, failure.code, failure.message);
-        } else {
-          const message = boundMessage(redactCredentials(err instanceof Error ? err.message : String(err)));
-          span.recordException({ name: err instanceof Error ? err.name : 'Error', message });
-          span.setAttribute('error.type', err instanceof Error ? err.name : 'Error');
-          span.setStatus({ code: SpanStatusCode.ERROR, message });
-          span.end();
+        try {
+          recordThrown(span, err, failureOf, spec.signal);
+        } catch (recording) {
+          // Recording must never replace the call's own error: the span keeps what can still be said.
+          recordUnclassified(span, recording);
         }
         throw err;
+      } finally {
+        span.end();
       }
     },
   );
 }
 
-function end(span: Span, code: RpcCodeName, message?: string): void {
+function recordThrown(
+  span: Span,
+  err: unknown,
+  failureOf: (err: unknown) => Pick<GoogleCallError, 'code' | 'httpStatus' | 'message'> | undefined,
+  signal: AbortSignal | undefined,
+): void {
+  if (signal?.aborted) {
+    span.addEvent('cancelled');
+    return;
+  }
+  const failure = failureOf(err);
+  if (failure) {
+    if (failure.httpStatus > 0) span.setAttribute('http.response.status_code', failure.httpStatus);
+    settle(span, failure.code, failure.message);
+  } else {
+    recordUnclassified(span, err);
+  }
+}
+
+function recordUnclassified(span: Span, err: unknown): void {
+  const name = err instanceof Error ? err.name : 'Error';
+  const message = boundMessage(redactCredentials(err instanceof Error ? err.message : String(err)));
+  span.recordException({ name, message });
+  span.setAttribute('error.type', name);
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+}
+
+function settle(span: Span, code: RpcCodeName, message?: string): void {
   span.setAttributes({ 'gcp.rpc.code': code, 'rpc.grpc.status_code': RpcCode[code] });
   if (code !== 'OK') {
     span.setAttribute('error.type', code);
@@ -114,7 +142,6 @@ function end(span: Span, code: RpcCodeName, message?: string): void {
       message: message === undefined ? code : boundMessage(redactCredentials(`${code}: ${message}`)),
     });
   }
-  span.end();
 }
 
 function requestAttributes(spec: GoogleCallSpec, url: URL | undefined): Attributes {

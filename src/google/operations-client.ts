@@ -90,7 +90,7 @@ export class OperationsClient {
   /** Asks the service to cancel the operation. Throws {@link GoogleCallFailure} for faults. */
   async cancel(call: OperationCall, signal?: AbortSignal): Promise<CancelAnswer> {
     const ref = this.resolve(call);
-    return this.traced(ref, 'POST', 'CancelOperation', '{name}:cancel', ref.cancelUrl, async (span) => {
+    return this.traced(ref, 'POST', 'CancelOperation', '{name}:cancel', ref.cancelUrl, signal, async (span) => {
       const answer = await this.send('POST', `${this.target(ref)}:cancel`, ref.name, call.impersonate, signal);
       span.answered(answer.status);
       if (answer.status >= 200 && answer.status < 300) {
@@ -109,7 +109,7 @@ export class OperationsClient {
   /** Reads the operation and returns a bounded summary. Throws {@link GoogleCallFailure} for faults. */
   async get(call: OperationCall, signal?: AbortSignal): Promise<GetAnswer> {
     const ref = this.resolve(call);
-    return this.traced(ref, 'GET', 'GetOperation', '{name}', ref.url, async (span) => {
+    return this.traced(ref, 'GET', 'GetOperation', '{name}', ref.url, signal, async (span) => {
       const answer = await this.send('GET', this.target(ref), ref.name, call.impersonate, signal);
       return this.operationAnswer(ref, answer, span);
     });
@@ -126,7 +126,7 @@ export class OperationsClient {
   ): Promise<GetAnswer | { unimplemented: true; message: string }> {
     const ref = this.resolve(call);
     const body = JSON.stringify({ timeout: `${(Math.max(0, timeoutMs) / 1000).toFixed(3)}s` });
-    return this.traced(ref, 'POST', 'WaitOperation', '{name}:wait', `${ref.url}:wait`, async (span) => {
+    return this.traced(ref, 'POST', 'WaitOperation', '{name}:wait', `${ref.url}:wait`, signal, async (span) => {
       const answer = await this.send(
         'POST',
         `${this.target(ref)}:wait`,
@@ -162,7 +162,7 @@ export class OperationsClient {
     const withQuery = (base: string) => (query.size === 0 ? base : `${base}?${query.toString().replace(/\+/g, '%20')}`);
     const probe = `/${LIST_PROBE_ID}`.length;
     const googleUrl = withQuery(ref.url.slice(0, -probe));
-    return this.traced(ref, 'GET', 'ListOperations', '{parent}/operations', googleUrl, async (span) => {
+    return this.traced(ref, 'GET', 'ListOperations', '{parent}/operations', googleUrl, signal, async (span) => {
       const answer = await this.send(
         'GET',
         withQuery(this.target(ref).slice(0, -probe)),
@@ -267,6 +267,7 @@ export class OperationsClient {
     rpcMethod: string,
     route: string,
     url: string,
+    signal: AbortSignal | undefined,
     call: (span: GoogleCallSpan) => Promise<T>,
   ): Promise<T> {
     const emulatorHost = this.options.emulatorHost;
@@ -278,6 +279,7 @@ export class OperationsClient {
         route,
         url,
         ...(emulatorHost && ref.isGoogleHost ? { emulatorHost } : {}),
+        ...(signal ? { signal } : {}),
       },
       call,
       (err) => (err instanceof GoogleCallFailure ? err.error : undefined),
