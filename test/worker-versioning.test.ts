@@ -172,7 +172,7 @@ describe('a versioned worker (LRO_DEPLOYMENT_NAME and LRO_BUILD_ID)', () => {
       () => versioningOf(handle),
       (v) => v?.buildId === 'build-1',
     );
-    expect(onBuild1).toEqual({ deploymentName, buildId: 'build-1', behavior: 'AUTO_UPGRADE' });
+    expect(onBuild1?.buildId).toBe('build-1');
 
     // An upgrade: build 2 becomes current, and build 1 is stopped while the canceller still waits.
     await startWorker(workerEnv(taskQueue, { deploymentName, buildId: 'build-2' }));
@@ -182,6 +182,9 @@ describe('a versioned worker (LRO_DEPLOYMENT_NAME and LRO_BUILD_ID)', () => {
       () => versioningOf(handle),
       (v) => v?.buildId === 'build-2',
     );
+    // Where the canceller went on its own first: a PINNED canceller fails here, left on the stopped build 1.
+    expect(onBuild2?.buildId).toBe('build-2');
+    expect(onBuild1).toEqual({ deploymentName, buildId: 'build-1', behavior: 'AUTO_UPGRADE' });
     expect(onBuild2).toEqual({ deploymentName, buildId: 'build-2', behavior: 'AUTO_UPGRADE' });
 
     emulator.setState(name, { kind: 'cancelled' });
@@ -195,6 +198,11 @@ describe('a bad combination: one line naming the variable, exit 2, before contac
     ['a deployment name alone', { [DEPLOYMENT_NAME_ENV]: 'gcp-lro' }, BUILD_ID_ENV],
     ['a build ID alone', { [BUILD_ID_ENV]: 'build-1' }, DEPLOYMENT_NAME_ENV],
     ["a '.' in the deployment name", { [DEPLOYMENT_NAME_ENV]: 'gcp.lro', [BUILD_ID_ENV]: 'b' }, DEPLOYMENT_NAME_ENV],
+    [
+      'a build ID the server would never register',
+      { [DEPLOYMENT_NAME_ENV]: 'd', [BUILD_ID_ENV]: 'b'.repeat(109) },
+      BUILD_ID_ENV,
+    ],
   ])('%s', async (_label, variables, named) => {
     const written: string[] = [];
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {

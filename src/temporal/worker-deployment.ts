@@ -28,10 +28,13 @@ export const BUILD_ID_ENV = 'LRO_BUILD_ID';
 export const CANCELLER_VERSIONING_BEHAVIOR: VersioningBehavior = 'AUTO_UPGRADE';
 
 /**
- * The server's default `limit.workerBuildIdSize`. A worker with a longer build ID starts, but its polls are refused
- * and it never receives a task, so we refuse it first.
+ * The longest deployment name, and the longest build ID, in bytes. The server names the workflow behind each version
+ * `temporal-sys-worker-deployment-version:<name>:<build ID>` and allows each of the two (`limit.maxIDLength` − 39) / 2
+ * bytes: 108 where workflow IDs are limited to 255, as in this package's docker-compose stack and Temporal's other SQL
+ * stacks. A worker over it starts and polls, but its version is never registered, so it can never be made current
+ * and never receives a task; we refuse it first.
  */
-const MAX_BUILD_ID_LENGTH = 255;
+export const MAX_VERSION_FIELD_BYTES = 108;
 
 /**
  * Reads {@link DEPLOYMENT_NAME_ENV} and {@link BUILD_ID_ENV}: `undefined` when neither is set (an unversioned
@@ -56,9 +59,14 @@ export function workerDeploymentFromEnv(env: NodeJS.ProcessEnv = process.env): W
     if (value.startsWith('__')) throw new InvalidArgumentError(name, "must not start with '__' (Temporal's)", value);
     // The worker's start-up line shows both: one line per event.
     if (/\p{Cc}/u.test(value)) throw new InvalidArgumentError(name, 'must not contain control characters', value);
-  }
-  if (buildId.length > MAX_BUILD_ID_LENGTH) {
-    throw new InvalidArgumentError(BUILD_ID_ENV, `must be at most ${MAX_BUILD_ID_LENGTH} characters`, buildId);
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes > MAX_VERSION_FIELD_BYTES) {
+      throw new InvalidArgumentError(
+        name,
+        `must be at most ${MAX_VERSION_FIELD_BYTES} bytes, not ${bytes}: a server whose workflow IDs are limited to ` +
+          `255 (limit.maxIDLength) never registers a version with a longer deployment name or build ID`,
+      );
+    }
   }
   return {
     useWorkerVersioning: true,

@@ -59,9 +59,19 @@ describe('workerDeploymentFromEnv', () => {
       `${BUILD_ID_ENV}: must not contain control`,
     ],
     [
-      'a build ID of 256 characters',
-      { [DEPLOYMENT_NAME_ENV]: 'gcp-lro', [BUILD_ID_ENV]: 'b'.repeat(256) },
-      `${BUILD_ID_ENV}: must be at most 255`,
+      'a build ID of 109 bytes',
+      { [DEPLOYMENT_NAME_ENV]: 'gcp-lro', [BUILD_ID_ENV]: 'b'.repeat(109) },
+      `${BUILD_ID_ENV}: must be at most 108 bytes, not 109: a server whose workflow IDs are limited to 255`,
+    ],
+    [
+      'a build ID of 55 characters and 110 bytes',
+      { [DEPLOYMENT_NAME_ENV]: 'gcp-lro', [BUILD_ID_ENV]: 'é'.repeat(55) },
+      `${BUILD_ID_ENV}: must be at most 108 bytes, not 110`,
+    ],
+    [
+      'a deployment name of 109 bytes',
+      { [DEPLOYMENT_NAME_ENV]: 'd'.repeat(109), [BUILD_ID_ENV]: 'b1' },
+      `${DEPLOYMENT_NAME_ENV}: must be at most 108 bytes, not 109`,
     ],
   ])('%s: refused, naming the variable and the rule', (_label, env, message) => {
     let thrown: unknown;
@@ -75,8 +85,10 @@ describe('workerDeploymentFromEnv', () => {
     expect((thrown as Error).message).not.toContain('\n');
   });
 
-  test('a build ID of 255 characters is accepted (the server takes it)', () => {
-    expect(workerDeploymentFromEnv({ [DEPLOYMENT_NAME_ENV]: 'd', [BUILD_ID_ENV]: 'b'.repeat(255) })).toBeDefined();
+  test('a deployment name and a build ID of 108 bytes each are accepted (the server registers them)', () => {
+    expect(
+      workerDeploymentFromEnv({ [DEPLOYMENT_NAME_ENV]: 'd'.repeat(108), [BUILD_ID_ENV]: 'b'.repeat(108) }),
+    ).toBeDefined();
   });
 });
 
