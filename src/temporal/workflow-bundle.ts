@@ -58,10 +58,10 @@ export async function writeWorkflowBundle(path = PREBUILT_BUNDLE_PATH, { traced 
 }
 
 /**
- * The plugin itself, which adds its workflow interceptor modules to a bundle; its span processor and resource are
- * only used by a worker's sink, so none are needed here.
+ * The plugin itself, which adds its workflow interceptor modules to a bundle (in `bundleWorkflowCode`'s `plugins`);
+ * its span processor and resource are only used by a worker's sink, so none are needed here.
  */
-async function tracingBundlerPlugin() {
+export async function tracingBundlerPlugin() {
   const [{ OpenTelemetryPlugin }, { NoopSpanProcessor }, { Resource }] = await Promise.all([
     import('@temporalio/interceptors-opentelemetry'),
     import('@opentelemetry/sdk-trace-base'),

@@ -24,15 +24,25 @@ import { GoogleEmulator, type EmulatorOptions } from '../../src/testing/emulator
 import { findTemporalBinary, TEMPORAL_CLI } from '../../src/testing/temporal-binaries';
 import { startDevServer, startTimeSkippingServer, type DevServerOptions } from '../../src/testing/temporal-servers';
 import { createCancellerWorker } from '../../src/temporal/worker';
+import { tracingBundlerPlugin } from '../../src/temporal/workflow-bundle';
 import { ROOT } from './build';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles: { plain?: Promise<WorkflowBundleWithSourceMap>; traced?: Promise<WorkflowBundleWithSourceMap> } = {};
 
-/** Bundles the workflows once per test file (bundling takes seconds). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
+/**
+ * Bundles the workflows once per test file (bundling takes seconds); with `traced`, with the OpenTelemetry workflow
+ * interceptors in, as the build writes the traced workers' bundle.
+ */
+export function workflowBundle({ traced = false } = {}): Promise<WorkflowBundleWithSourceMap> {
+  const key = traced ? 'traced' : 'plain';
+  return (bundles[key] ??= bundleTestWorkflows(traced));
+}
+
+async function bundleTestWorkflows(traced: boolean): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
     workflowsPath: require.resolve('./test-workflows'),
     logger: quietLogger,
+    ...(traced ? { plugins: [await tracingBundlerPlugin()] } : {}),
     // The examples import the package by name, as users' workflows do.
     webpackConfigHook: (config) => ({
       ...config,
@@ -45,7 +55,6 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
       },
     }),
   });
-  return bundle;
 }
 
 /** A unique suffix for IDs and task queues. */
