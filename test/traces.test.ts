@@ -6,9 +6,10 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, trace, type ProxyTracerProvider } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
@@ -16,12 +17,16 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import { Client } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type WorkflowBundleOption } from '@temporalio/worker';
+import { EXIT_CODES } from '../src/domain/exit-codes';
 import { cancelWorkflowId } from '../src/domain/workflow-id';
 import { startCancel } from '../src/temporal/client';
+import { TRACES_SHUTDOWN_DEADLINE_MS } from '../src/temporal/tracing';
+import { runWorker } from '../src/temporal/worker-main';
 import { GoogleEmulator } from '../src/testing/emulator';
 import { startDevServer } from '../src/testing/temporal-servers';
 import { buildDist, ROOT } from './support/build';
-import { unique } from './support/harness';
+import { eventually, unique, useEmulatorCredentials } from './support/harness';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver';
 
 const WORKER = join(ROOT, 'dist', 'src', 'temporal', 'worker-main.js');
@@ -37,8 +42,12 @@ let receiver: OtlpReceiver;
 let provider: BasicTracerProvider;
 let client: Client;
 let scratch: string;
+/** What this process's Temporal runtime logs: the warnings of the workers run in it among them. */
+const logged: string[] = [];
 
 beforeAll(async () => {
+  // Before the dev server's client installs a default runtime: the in-process workers log here.
+  Runtime.install({ logger: new DefaultLogger('WARN', (entry) => logged.push(entry.message)), shutdownSignals: [] });
   [, server, emulator, receiver] = await Promise.all([
     buildDist(),
     startDevServer(),
@@ -146,8 +155,6 @@ async function runAndStop(
   worker.child.kill('SIGTERM');
   const exit = await worker.exit;
   expect(exit.code).toBe(0);
-  // The plugin's workflow interceptors are in the traced bundle, not bundled at start: the SDK has nothing to ignore.
-  expect(exit.stderr).not.toContain('Ignoring');
   await provider.forceFlush();
   const loaded = JSON.parse(readFileSync(report, 'utf8')) as string[];
   return { operation, workflowId, startLine: worker.output(), loaded };
@@ -277,6 +284,161 @@ test('the command line, traced by the same variables, starts the trace: `cancel 
   const cancel = receiver.spans.find((s) => s.attributes['url.full'] === `${run.operation}:cancel`);
   expect(cancel).toMatchObject({ traceId: start?.traceId, service: 'temporal-gcp-lro-worker' });
   expect(ancestors(cancel as ReceivedSpan, receiver.spans).at(-1)?.spanId).toBe(start?.spanId);
+});
+
+/**
+ * Runs `runWorker` in this process, whose tracer provider is the test's own (as an application with NodeSDK has one),
+ * with `OTEL_EXPORTER_OTLP_ENDPOINT` set, until it polls.
+ */
+async function startInProcess(workflowBundle: WorkflowBundleOption, taskQueue: string) {
+  useEmulatorCredentials(emulator);
+  const stopping = new AbortController();
+  const lines: string[] = [];
+  const done = runWorker({
+    env: {
+      TEMPORAL_ADDRESS: server.connection.options.address,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      LRO_EMULATOR_HOST: emulator.hostPort,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    },
+    signal: stopping.signal,
+    log: (line) => lines.push(line),
+    worker: { workflowBundle },
+  });
+  let failed: unknown;
+  done.catch((err: unknown) => (failed = err));
+  await eventually(
+    async () => failed ?? lines.some((line) => line.includes('polling task queue')),
+    (ready) => ready !== false,
+  );
+  if (failed) throw failed;
+  return {
+    lines,
+    async stop() {
+      stopping.abort();
+      await done;
+    },
+  };
+}
+
+describe('runWorker in a process with a tracer provider of its own', () => {
+  test('starts; that provider records the activities and Google calls, the worker exports the workflows, one trace', async () => {
+    const taskQueue = unique('tq');
+    const worker = await startInProcess({ codePath: join(ROOT, 'dist', 'workflow-bundle-otel.js') }, taskQueue);
+    const operation = alloydb();
+    let workflowId: string;
+    try {
+      workflowId = await cancelWithClient(operation, taskQueue);
+    } finally {
+      await worker.stop();
+    }
+    await provider.forceFlush();
+    expect(worker.lines).toContainEqual(
+      expect.stringMatching(/^temporal-gcp-lro worker: traces: this process has an OpenTelemetry tracer provider/),
+    );
+
+    const spans = receiver.spans;
+    const start = spansOf(workflowId).find((s) => s.name === 'StartWorkflow:cancelOperation');
+    expect(spansOf(workflowId).find((s) => s.name === 'RunWorkflow:cancelOperation')).toMatchObject({
+      traceId: start?.traceId,
+      service: 'temporal-gcp-lro-worker',
+    });
+    const cancel = spans.find((s) => s.attributes['url.full'] === `${operation}:cancel`);
+    expect(cancel).toMatchObject({ traceId: start?.traceId, service: CLIENT_SERVICE });
+    const chain = ancestors(cancel as ReceivedSpan, spans);
+    expect(chain.map((s) => [s.name, s.service])).toEqual([
+      ['RunActivity:cancelAndGet', CLIENT_SERVICE],
+      ['StartActivity:cancelAndGet', 'temporal-gcp-lro-worker'],
+      ['RunWorkflow:cancelOperation', 'temporal-gcp-lro-worker'],
+      ['StartWorkflow:cancelOperation', CLIENT_SERVICE],
+    ]);
+    // The process's own set-up is still the global one after the worker stopped.
+    expect((trace.getTracerProvider() as ProxyTracerProvider).getDelegate()).toBe(provider);
+    expect(logged.filter((message) => message.includes('workflowBundle'))).toEqual([]);
+  });
+
+  test('a workflowBundle without the OpenTelemetry workflow interceptors is a warning as it starts', async () => {
+    const before = logged.length;
+    const worker = await startInProcess({ codePath: join(ROOT, 'dist', 'workflow-bundle.js') }, unique('tq'));
+    await worker.stop();
+    expect(logged.slice(before)).toContainEqual(
+      expect.stringMatching(/^traces: the workflowBundle given has no OpenTelemetry workflow interceptors: /),
+    );
+  });
+});
+
+test('a collector that takes the connection and never answers: worker and command line exit within the deadline', async () => {
+  const held: Socket[] = [];
+  const hole = createServer((socket) => held.push(socket));
+  await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(hole.address() as AddressInfo).port}`;
+  try {
+    const taskQueue = unique('tq');
+    const worker = startWorker({
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      LOADED_REPORT: join(scratch, `${taskQueue}.json`),
+    });
+    await until(() => worker.output().includes('polling task queue'), worker.exit);
+
+    const operation = alloydb();
+    const cli = spawn(
+      process.execPath,
+      [CLI, 'cancel', operation, '--wait', '--task-queue', taskQueue, '--poll-interval', '100ms'],
+      { cwd: ROOT, env: childEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }) },
+    );
+    started.push(cli);
+    let stdout = '';
+    let lastOutput = Date.now();
+    cli.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      lastOutput = Date.now();
+    });
+    const code = await new Promise<number | null>((resolve) => cli.on('exit', resolve));
+    // From the outcome printed to the exit: the export of the command's span, given up at the deadline.
+    const cliLingered = Date.now() - lastOutput;
+    expect(code).toBe(EXIT_CODES.CANCELLED);
+    expect(stdout).toMatch(/^CANCELLED: /m);
+    // Without the deadline: the exporter's 10 s timeout.
+    expect(cliLingered).toBeLessThan(TRACES_SHUTDOWN_DEADLINE_MS + 3_000);
+
+    const stopping = Date.now();
+    worker.child.kill('SIGTERM');
+    expect((await worker.exit).code).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(TRACES_SHUTDOWN_DEADLINE_MS + 4_000);
+  } finally {
+    for (const socket of held) socket.destroy();
+    await new Promise((resolve) => hole.close(resolve));
+  }
+});
+
+test('OTEL_EXPORTER_OTLP_PROTOCOL=grpc: the command line says so in one line and runs untraced; the worker refuses it', async () => {
+  const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+  const operation = alloydb();
+  const run = await new Promise<{ code: unknown; stdout: string; stderr: string }>((resolve) =>
+    execFile(
+      process.execPath,
+      [CLI, 'cancel', operation, '--task-queue', unique('tq')],
+      { cwd: ROOT, env: childEnv(otel) },
+      (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }),
+    ),
+  );
+  expect(run).toMatchObject({ code: EXIT_CODES.OK, stdout: `${cancelWorkflowId(operation)}\n` });
+  expect(run.stderr).toMatch(
+    /^temporal-gcp-lro: not tracing this command \(OTEL_EXPORTER_OTLP_PROTOCOL: must be [^\n]+\)\n$/,
+  );
+  expect(spansOf(cancelWorkflowId(operation))).toEqual([]);
+
+  const taskQueue = unique('tq');
+  const worker = startWorker({
+    ...otel,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    LOADED_REPORT: join(scratch, `${taskQueue}.json`),
+  });
+  const exit = await worker.exit;
+  expect(exit.code).toBe(EXIT_CODES.USAGE);
+  expect(exit.stderr).toMatch(/^temporal-gcp-lro worker: OTEL_EXPORTER_OTLP_PROTOCOL: must be [^\n]+\n$/);
 });
 
 /** Waits for `done`, failing early if the process exits first. */

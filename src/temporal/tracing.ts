@@ -7,11 +7,15 @@
  * Temporal's side is `@temporalio/interceptors-opentelemetry`'s `OpenTelemetryPlugin`: the client's StartWorkflow span
  * travels in the workflow's headers to its workflow and activity spans, which the Google call spans nest under.
  */
+import { readFile } from 'node:fs/promises';
 import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import type { WorkflowBundleOption } from '@temporalio/worker';
+import { boundMessage } from '../domain/google-error';
 import { InvalidArgumentError } from '../domain/invalid-argument';
 import { PACKAGE_VERSION } from '../domain/package-version';
+import { MAX_ERROR_BODY_LENGTH, redactCredentials } from '../domain/redaction';
 
 /** Base URL of an OTLP/HTTP receiver; traces go to `<it>/v1/traces`. Setting it (or the next) turns traces on. */
 export const OTLP_ENDPOINT_ENV = 'OTEL_EXPORTER_OTLP_ENDPOINT';
@@ -23,6 +27,14 @@ export const SERVICE_NAME_ENV = 'OTEL_SERVICE_NAME';
 export const DEFAULT_WORKER_SERVICE_NAME = 'temporal-gcp-lro-worker';
 /** The command line's `service.name` unless `OTEL_SERVICE_NAME` says otherwise. */
 export const DEFAULT_CLI_SERVICE_NAME = 'temporal-gcp-lro-cli';
+/**
+ * How long {@link Tracing.shutdown} waits for the last spans to be exported. A collector that accepts the connection
+ * and never answers would otherwise hold every exit for the exporter's own timeouts (10 s a request, and more): past
+ * the 30 s a container gets to stop after the worker's 10 s of grace, and at the end of every command.
+ */
+export const TRACES_SHUTDOWN_DEADLINE_MS = 3_000;
+/** The module `OpenTelemetryPlugin` bundles into the workflows: its workflow interceptors. */
+const WORKFLOW_INTERCEPTORS_MODULE = '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors';
 
 /** Where and as what traces are exported, from {@link tracingFromEnv}. */
 export interface TracingConfig {
@@ -35,11 +47,26 @@ export interface TracingConfig {
 export interface Tracing {
   readonly config: TracingConfig;
   /**
+   * Whether the process had a global tracer provider of its own already (an embedding application's NodeSDK, say):
+   * then the activities' and the Google calls' spans go through that one, and only the workflows' spans are exported
+   * to `config.tracesUrl` by this package.
+   */
+  readonly sharedProvider: boolean;
+  /**
    * Temporal's OpenTelemetry plugin, for the worker's `plugins` (its interceptors, and the sink that exports the
    * workflows' spans) and for a `Client`'s (its StartWorkflow spans, propagated in the workflow's headers).
    */
   readonly plugin: OpenTelemetryPlugin;
-  /** Exports what is buffered and stops: call it once the worker has stopped. */
+  /**
+   * Warns (through `warn`) when a worker's `workflowBundle` has no OpenTelemetry workflow interceptors in it: the
+   * plugin cannot add them to a bundle already built, so its workflows would record no span and their activities'
+   * spans would not join the client's trace.
+   */
+  checkWorkflowBundle(bundle: WorkflowBundleOption | undefined): Promise<void>;
+  /**
+   * Exports what is buffered, for at most {@link TRACES_SHUTDOWN_DEADLINE_MS}, and unregisters the OpenTelemetry
+   * globals {@link startTracing} registered (only those): call it once the worker has stopped.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -62,10 +89,12 @@ export function tracingFromEnv(
   const protocolVariable = ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'].find((name) =>
     env[name]?.trim(),
   );
+  // `http/protobuf` is taken, and JSON sent all the same: OTLP/HTTP receivers such as the Collector's take both.
   if (protocolVariable && env[protocolVariable]?.trim() === 'grpc') {
     throw new InvalidArgumentError(
       protocolVariable,
-      'must be http/json or http/protobuf: traces are sent over OTLP/HTTP',
+      'must be http/json or http/protobuf: traces are sent over OTLP/HTTP, as JSON (for this program alone, ' +
+        'set OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json and an OTLP/HTTP endpoint)',
       'grpc',
     );
   }
@@ -79,14 +108,22 @@ export function tracingFromEnv(
  * Installs a tracer provider exporting to `config.tracesUrl` through a batch span processor, as the process's global
  * one (Temporal's interceptors find the tracer and the propagator there, and so do the Google call spans), with W3C
  * trace-context and baggage propagation and async context; returns Temporal's plugin bound to it. The SDK is loaded
- * here, not before: a process without traces never loads it. Throws when the process has a global tracer provider
- * already (its own OpenTelemetry set-up): then add `OpenTelemetryPlugin` to the worker yourself.
+ * here, not before: a process without traces never loads it.
+ *
+ * In a process that set OpenTelemetry up already (its own global tracer provider, context manager or propagator),
+ * what it registered stays: the activities' and the Google calls' spans go through its tracer provider (`info` says
+ * so, once), and the plugin still exports the workflows' spans to `config.tracesUrl`, which only this package can.
+ * OpenTelemetry's own log (`diag`) is then the process's too, and left alone.
  */
 export async function startTracing(
   config: TracingConfig,
   options: {
     /** Where OpenTelemetry's own warnings and errors go (a collector that cannot be reached…). @default nowhere */
     warn?: (message: string) => void;
+    /** Where the line saying that the process's own tracer provider is used goes. @default nowhere */
+    info?: (message: string) => void;
+    /** @default {@link TRACES_SHUTDOWN_DEADLINE_MS} */
+    shutdownDeadlineMs?: number;
   } = {},
 ): Promise<Tracing> {
   const [sdk, resources, { OTLPTraceExporter }, { AsyncLocalStorageContextManager }, core, { OpenTelemetryPlugin }] =
@@ -104,37 +141,71 @@ export async function startTracing(
     .merge(resources.envDetectorSync.detect())
     .merge(new resources.Resource({ 'service.name': config.serviceName }));
   const spanProcessor: SpanProcessor = new sdk.BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesUrl }));
+  // Unregistered, it still holds the processor the plugin's sink exports the workflows' spans through.
   const provider = new sdk.BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
-  if (!trace.setGlobalTracerProvider(provider)) {
-    await provider.shutdown();
-    throw new Error(
-      'this process has an OpenTelemetry tracer provider already: add OpenTelemetryPlugin to the worker yourself',
-    );
-  }
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const { warn } = options;
-  if (warn) {
-    const ignore = (): void => undefined;
-    // The SDK's error handler hands over an exception as JSON, stack and all: its message is the line worth logging.
-    const forward = (message: string): void => warn(exceptionMessage(message));
-    diag.setLogger({ error: forward, warn: forward, info: ignore, debug: ignore, verbose: ignore }, DiagLogLevel.WARN);
-  }
-  propagation.setGlobalPropagator(
+  const { warn, info } = options;
+  const deadlineMs = options.shutdownDeadlineMs ?? TRACES_SHUTDOWN_DEADLINE_MS;
+
+  // Each global is registered only where the process has none; shutdown unregisters exactly these.
+  const ownsTracerProvider = trace.setGlobalTracerProvider(provider);
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  const ownsContext = context.setGlobalContextManager(contextManager);
+  if (!ownsContext) contextManager.disable();
+  const ownsPropagator = propagation.setGlobalPropagator(
     new core.CompositePropagator({
       propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()],
     }),
   );
+  const ownsDiag = ownsTracerProvider && warn !== undefined;
+  if (ownsDiag) {
+    const ignore = (): void => undefined;
+    const forward = (message: string, ...args: unknown[]): void => warn(diagLine(message, args));
+    diag.setLogger({ error: forward, warn: forward, info: ignore, debug: ignore, verbose: ignore }, DiagLogLevel.WARN);
+  }
+  if (!ownsTracerProvider) {
+    info?.(
+      `this process has an OpenTelemetry tracer provider already: the activities' and Google calls' spans go ` +
+        `through it, the workflows' spans to ${describeTracesUrl(config.tracesUrl)}`,
+    );
+  }
+
   return {
     config,
+    sharedProvider: !ownsTracerProvider,
     plugin: new OpenTelemetryPlugin({ resource, spanProcessor }),
+    async checkWorkflowBundle(bundle) {
+      const code = bundle && warn ? await bundleCode(bundle) : undefined;
+      // A bundle that cannot be read is the worker's to report, as it starts.
+      if (warn && code !== undefined && !code.includes(WORKFLOW_INTERCEPTORS_MODULE)) {
+        warn(
+          `the workflowBundle given has no OpenTelemetry workflow interceptors: its workflows record no span and ` +
+            `their activities' spans do not join the client's trace (bundle it with OpenTelemetryPlugin in ` +
+            `bundleWorkflowCode's plugins)`,
+        );
+      }
+    },
     async shutdown() {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await provider.shutdown();
+        const flushed = await Promise.race([
+          provider.shutdown().then(
+            () => true,
+            (err: unknown) => {
+              warn?.(diagLine('spans not exported at shutdown:', [err]));
+              return true;
+            },
+          ),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(false), deadlineMs);
+          }),
+        ]);
+        if (!flushed) warn?.(`spans not exported within ${deadlineMs} ms of shutting down were dropped`);
       } finally {
-        trace.disable();
-        context.disable();
-        propagation.disable();
-        if (warn) diag.disable();
+        clearTimeout(timer);
+        if (ownsTracerProvider) trace.disable();
+        if (ownsContext) context.disable();
+        if (ownsPropagator) propagation.disable();
+        if (ownsDiag) diag.disable();
       }
     },
   };
@@ -144,6 +215,32 @@ export async function startTracing(
 export function describeTracesUrl(url: string): string {
   const parsed = new URL(url);
   return `${parsed.origin}${parsed.pathname}`;
+}
+
+/**
+ * One of OpenTelemetry's own log lines, as the worker logs it: the message (with its arguments: a collector's
+ * partial-success answer comes as one), redacted, on one line and bounded, for its text can be a collector's.
+ */
+function diagLine(message: string, args: readonly unknown[]): string {
+  const parts = [exceptionMessage(message), ...args.map(argumentText)];
+  // Cut long before the bound, not before redacting: the cut is then far past anything kept.
+  return boundMessage(redactCredentials(parts.join(' ').slice(0, MAX_ERROR_BODY_LENGTH)));
+}
+
+function argumentText(arg: unknown): string {
+  if (typeof arg === 'string') return arg;
+  if (arg instanceof Error) return arg.message;
+  if (Buffer.isBuffer(arg)) return arg.toString('utf8', 0, MAX_ERROR_BODY_LENGTH);
+  try {
+    return JSON.stringify(arg) ?? String(arg);
+  } catch {
+    return String(arg);
+  }
+}
+
+async function bundleCode(bundle: WorkflowBundleOption): Promise<string | undefined> {
+  if ('code' in bundle) return bundle.code;
+  return readFile(bundle.codePath, 'utf8').catch(() => undefined);
 }
 
 function exceptionMessage(text: string): string {

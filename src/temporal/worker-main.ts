@@ -71,8 +71,10 @@ export interface RunWorkerOptions {
   /** Further worker options, e.g. `maxTaskQueueActivitiesPerSecond` or a prebuilt `workflowBundle`. */
   worker?: Partial<Omit<CancellerWorkerOptions, 'connection' | 'deps' | 'taskQueue' | 'namespace'>>;
   /**
-   * Export traces as OpenTelemetry's variables say (`OTEL_EXPORTER_OTLP_ENDPOINT`…, see `tracingFromEnv`). Turn it off
-   * when your process sets OpenTelemetry up itself, and add `OpenTelemetryPlugin` to `worker.plugins`.
+   * Export traces as OpenTelemetry's variables say (`OTEL_EXPORTER_OTLP_ENDPOINT`…, see `tracingFromEnv`). In a process
+   * with a global tracer provider of its own, the activities' and Google calls' spans go through that one, and only the
+   * workflows' spans are exported by the worker. `false`: the worker sets up nothing (add `OpenTelemetryPlugin` to
+   * `worker.plugins` yourself, with your span processor).
    * @default true
    */
   tracing?: boolean;
@@ -125,7 +127,8 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     if (tracesTo) {
       // A collector that cannot be reached is worth a line in the log, not a worker that stops.
       const warn = (message: string): void => Runtime.instance().logger.warn(`traces: ${redactCredentials(message)}`);
-      tracing = await startTracing(tracesTo, { warn }).catch((err: unknown) => {
+      const info = (message: string): void => log(`${PROGRAM}: traces: ${message}`);
+      tracing = await startTracing(tracesTo, { warn, info }).catch((err: unknown) => {
         throw new ExitError(`cannot set up traces (${firstLine(err)})`, EXIT_CODES.ERROR);
       });
     }
@@ -133,6 +136,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     await registerSearchAttributes(connection, target, env, log);
     await checkGoogleCredentials(deps);
 
+    await tracing?.checkWorkflowBundle(options.worker?.workflowBundle);
     const { workerOptions, bundle } = workflowCode(options.worker ?? {}, tracing);
     const worker = await createCancellerWorker({
       shutdownGraceTime: options.shutdownGraceTime ?? '10s',

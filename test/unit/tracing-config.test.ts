@@ -48,6 +48,12 @@ test('the traces-specific protocol wins over the general one', () => {
   ).toBeDefined();
 });
 
+test('http/protobuf is taken (the spans are sent as JSON, which OTLP/HTTP receivers take too)', () => {
+  expect(
+    tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }),
+  ).toEqual({ tracesUrl: 'http://a:4318/v1/traces', serviceName: 'temporal-gcp-lro-worker' });
+});
+
 test('OTEL_SDK_DISABLED=true and OTEL_TRACES_EXPORTER=none turn traces off', () => {
   expect(tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_SDK_DISABLED: 'true' })).toBeUndefined();
   expect(
