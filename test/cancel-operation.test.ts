@@ -60,6 +60,13 @@ function scripted(seed: keyof typeof SEEDS, script: Omit<ScriptedOperation, 'nam
   return { url: `https://${host}/${version}/${name}`, name, host };
 }
 
+/** The workflow IDs a visibility query lists. */
+async function listedIds(query: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const wf of stack.env.client.workflow.list({ query })) ids.push(wf.workflowId);
+  return ids;
+}
+
 async function run(input: CancelOperationInput): Promise<CancelOperationResult> {
   const handle = await startCancel(stack.env.client, input, { taskQueue: stack.taskQueue });
   return handle.result();
@@ -275,11 +282,7 @@ describe('the durable record', () => {
 
     const query = `LroOutcome="CANCELLED" AND LroOperation="${op.url}"`;
     const found = await eventually(
-      async () => {
-        const ids: string[] = [];
-        for await (const wf of stack.env.client.workflow.list({ query })) ids.push(wf.workflowId);
-        return ids;
-      },
+      () => listedIds(query),
       (ids) => ids.length > 0,
     );
     expect(found).toEqual([cancelWorkflowId(op.url)]);
@@ -334,11 +337,7 @@ describe('the durable record', () => {
     }
     const query = `LroOperation="${operationSearchValue(parent)}"`;
     const found = await eventually(
-      async () => {
-        const ids: string[] = [];
-        for await (const wf of stack.env.client.workflow.list({ query })) ids.push(wf.workflowId);
-        return ids;
-      },
+      () => listedIds(query),
       (ids) => ids.length > 0,
     );
     expect(found).toEqual([cancelWorkflowId(parent)]);

@@ -168,17 +168,7 @@ export async function startDevServerProcess(options: { dbFilename: string; port:
       `the dev server at ${address}`,
       async () => {
         if (child.hasExited()) throw new Error(`the dev server exited during start-up:\n${child.output()}`);
-        try {
-          const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-          try {
-            await connection.workflowService.getSystemInfo({});
-            return true;
-          } finally {
-            await connection.close();
-          }
-        } catch {
-          return false;
-        }
+        return serverAnswers(address);
       },
       60_000,
     );
@@ -405,4 +395,19 @@ export class Tally {
 /** Sums a fault tally. */
 export function totalFaults(byKind: Record<string, number>): number {
   return Object.values(byKind).reduce((sum, n) => sum + n, 0);
+}
+
+/** Whether a Temporal server answers at `address` (GetSystemInfo within a second's connect). */
+export async function serverAnswers(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+    try {
+      await connection.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await connection.close();
+    }
+  } catch {
+    return false;
+  }
 }

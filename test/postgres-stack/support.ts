@@ -9,9 +9,8 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { Connection } from '@temporalio/client';
 import type { TemporalServerBinaries } from '../../scripts/install-temporal-server';
-import { ROOT, track, until, type Child } from '../faults/support';
+import { ROOT, serverAnswers, track, until, type Child } from '../faults/support';
 
 /** The server's settings, as docker-compose.yml passes them: `KEY=VALUE` lines of deploy/temporal.env. */
 export function serverEnvFile(): Record<string, string> {
@@ -256,7 +255,7 @@ export async function temporalServer(postgres: Postgres, binaries: TemporalServe
           async () => {
             if (current.hasExited())
               throw new Error(`the Temporal server exited during start-up:\n${current.output()}`);
-            return answers(address);
+            return serverAnswers(address);
           },
           90_000,
         );
@@ -269,18 +268,4 @@ export async function temporalServer(postgres: Postgres, binaries: TemporalServe
       await child?.stop(signal, 30_000);
     },
   };
-}
-
-async function answers(address: string): Promise<boolean> {
-  try {
-    const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-    try {
-      await connection.workflowService.getSystemInfo({});
-      return true;
-    } finally {
-      await connection.close();
-    }
-  } catch {
-    return false;
-  }
 }
