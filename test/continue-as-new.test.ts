@@ -1,10 +1,12 @@
 /**
  * History stays bounded, and continuing as new is not an outcome: with the server's continue-as-new suggestion
  * lowered, a long canceller continues as new several times; every run records PENDING while it runs (in
- * `LroOutcome`, the memo and the Web UI), the last one the outcome, and `lro_outcomes` counts the canceller once.
+ * `LroOutcome`, the memo and the Web UI), the last one the outcome, and `lro_outcomes` counts the canceller once; a
+ * bulk cancel's batch counts each operation once, in whichever run it ended.
  */
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { statusQuery } from '../src/domain/canceller-api';
+import { startCancelAll } from '../src/temporal/bulk-client';
 import { startAwait, startCancel } from '../src/temporal/client';
 import { OUTCOMES_METRIC } from '../src/domain/metrics';
 import { LRO_OUTCOME } from '../src/domain/search-attributes';
@@ -39,11 +41,12 @@ async function recorded(run: WorkflowExecutionDescription): Promise<{ outcome: u
   return { outcome: run.typedSearchAttributes.get(LRO_OUTCOME), memo: String((await run.memo)?.['summary']) };
 }
 
-/** `lro_outcomes` samples of this test's task queue, by outcome. */
-async function outcomesCounted(): Promise<Record<string, number>> {
+/** `lro_outcomes` samples of this test's task queue, by outcome (of one workflow type, or of all). */
+async function outcomesCounted(workflowType?: string): Promise<Record<string, number>> {
   const counted: Record<string, number> = {};
   for (const [labels, value] of await scrapeMetric(metricsBind, OUTCOMES_METRIC)) {
     if (!labels.includes(`taskQueue="${stack.taskQueue}"`)) continue;
+    if (workflowType && !labels.includes(`workflowType="${workflowType}"`)) continue;
     const outcome = /outcome="([A-Z_]+)"/.exec(labels)?.[1] ?? '?';
     counted[outcome] = (counted[outcome] ?? 0) + value;
   }
@@ -138,3 +141,31 @@ test('awaitOperation continues as new without an ERROR too, and goes on to its o
   const outcomes = await Promise.all(all.map(recorded));
   expect(outcomes.map((run) => run.outcome)).toEqual([...Array(all.length - 1).fill('PENDING'), 'COMPLETED']);
 });
+
+test("a bulk cancel's batch counts each operation's outcome once, across its runs", async () => {
+  const serve = (script: Parameters<typeof stack.emulator.addOperation>[0]['afterCancel']) => {
+    const name = `projects/p/locations/l/operations/${unique()}`;
+    stack.emulator.addOperation({ name, apiVersion: 'v1', afterCancel: script });
+    return `https://alloydb.googleapis.com/v1/${name}`;
+  };
+  // One ends in the first round, the others rounds (and runs) later.
+  const operations = [
+    serve({ to: { kind: 'cancelled' } }),
+    serve({ to: { kind: 'cancelled' }, afterMs: 6_000 }),
+    serve({ to: { kind: 'succeeded' }, afterMs: 9_000 }),
+  ];
+  const countedBefore = await outcomesCounted('cancelOperationsBatch');
+  expect(countedBefore).toEqual({});
+  const handle = await startCancelAll(
+    stack.env.client,
+    { operations, cancelsPerSecond: 100 },
+    { taskQueue: stack.taskQueue },
+  );
+  const result = await handle.result();
+  expect(result.counts).toMatchObject({ CANCELLED: 2, COMPLETED: 1 });
+
+  const batch = await runs(stack.env.client, `${handle.workflowId}/batch-0`);
+  expect(batch.length).toBeGreaterThanOrEqual(2);
+  expect(batch.slice(0, -1).every((run) => run.status.name === 'CONTINUED_AS_NEW')).toBe(true);
+  expect(await outcomesCounted('cancelOperationsBatch')).toEqual({ CANCELLED: 2, COMPLETED: 1 });
+}, 60_000);

@@ -1,16 +1,20 @@
 /**
  * Metrics as an operator sees them: a real Prometheus (Debian's `prometheus` package; CI installs it) scrapes the
  * worker binary (`node dist/src/temporal/worker-main.js`, with LRO_METRICS_BIND) every second with the shipped alert
- * rules loaded. Its query API must count in `lro_outcomes` what the cancellers did; the rules must evaluate on the
- * real series and stay quiet while the worker polls; every metric the rules and the dashboard read must be exported.
- * The probes beside `/metrics`: not ready while the worker starts or shuts down, ready while it polls.
+ * rules loaded. Its query API must count in `lro_outcomes` what the cancellers and a bulk cancel's operations did,
+ * in series that were there at 0 before the first count; the rules must evaluate on the real series, stay quiet while
+ * the worker polls, and go pending on real ERROR outcomes, on a worker that stopped and on one that left service
+ * discovery; every metric the rules and the dashboard read must be exported. The probes beside `/metrics`: not ready
+ * while the worker starts or shuts down, ready while it polls.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { CancelOperationInput, PollOptions } from '../src/domain/canceller-input';
+import { OUTCOMES_BY_WORKFLOW_TYPE } from '../src/domain/metrics';
+import { startCancelAll } from '../src/temporal/bulk-client';
 import { startCancel } from '../src/temporal/client';
 import { GoogleEmulator, type ScriptedOperation } from '../src/testing/emulator';
 import { freePort } from '../src/testing/free-port';
@@ -36,7 +40,7 @@ interface Rule {
 
 let server: TestWorkflowEnvironment;
 let emulator: GoogleEmulator;
-let prometheus: { child: ChildProcess; url: string; log: () => string; dir: string };
+let prometheus: { child: ChildProcess; url: string; log: () => string; dir: string; targets: string };
 let worker: { child: ChildProcess; exit: Promise<number | null>; stdout: () => string; stderr: () => string };
 let bind: string;
 let taskQueue: string;
@@ -87,7 +91,21 @@ describe('a worker scraped by a real Prometheus', () => {
     expect(worker.stdout()).toContain(`metrics at http://${bind}/metrics`);
   });
 
-  test('Prometheus counts in lro_outcomes what the cancellers did', async () => {
+  test('before any canceller ends, every lro_outcomes series a workflow can count in is there, at 0', async () => {
+    const expected = Object.entries(OUTCOMES_BY_WORKFLOW_TYPE)
+      .flatMap(([workflowType, outcomes]) => outcomes.map((outcome) => `${workflowType} ${outcome}`))
+      .sort();
+    const series = async () => {
+      const data = await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(
+        `/api/v1/query?query=${encodeURIComponent(`lro_outcomes{job="${SCRAPE_JOB}", taskQueue="${taskQueue}"}`)}`,
+      );
+      return data.result.map(({ metric, value }) => `${metric['workflowType']} ${metric['outcome']} ${value[1]}`);
+    };
+    const zeros = await eventually(series, (found) => found.length === expected.length, 15_000);
+    expect(zeros.sort()).toEqual(expected.map((key) => `${key} 0`));
+  });
+
+  test('Prometheus counts in lro_outcomes what the cancellers did, and each operation of a bulk cancel', async () => {
     const cancelled = operation();
     const cancelledAfterRetry = operation();
     emulator.failNext({ route: 'get', name: cancelledAfterRetry.name }, { code: 'UNAVAILABLE' });
@@ -113,13 +131,40 @@ describe('a worker scraped by a real Prometheus', () => {
     );
     expect(outcomes).toEqual(['CANCELLED', 'CANCELLED', 'COMPLETED', 'NOT_FOUND', 'ERROR']);
 
-    const expected = { CANCELLED: 2, COMPLETED: 1, NOT_FOUND: 1, ERROR: 1 };
+    // A bulk cancel of three: counted once each, under cancelOperationsBatch, beside the cancellers.
+    const bulk = [
+      operation(),
+      operation({ afterCancel: { to: { kind: 'succeeded' } } }),
+      operation({ onCancel: 'permission-denied' }),
+    ];
+    const bulkResult = await (
+      await startCancelAll(
+        server.client,
+        { operations: bulk.map((op) => op.url), cancelsPerSecond: 100 },
+        { taskQueue },
+      )
+    ).result();
+    expect(bulkResult.counts).toMatchObject({ CANCELLED: 1, COMPLETED: 1, ERROR: 1 });
+
+    const expected = {
+      'cancelOperation CANCELLED': 2,
+      'cancelOperation COMPLETED': 1,
+      'cancelOperation NOT_FOUND': 1,
+      'cancelOperation ERROR': 1,
+      'cancelOperationsBatch CANCELLED': 1,
+      'cancelOperationsBatch COMPLETED': 1,
+      'cancelOperationsBatch ERROR': 1,
+    };
     const counted = await eventually(
-      () => byLabel(`sum by (outcome) (lro_outcomes{job="${SCRAPE_JOB}", taskQueue="${taskQueue}"})`, 'outcome'),
+      () => counts(`lro_outcomes{job="${SCRAPE_JOB}", taskQueue="${taskQueue}"} > 0`),
       (value) => sorted(value) === sorted(expected),
       30_000,
     );
     expect(counted).toEqual(expected);
+    // The workflows counted in the series the worker made at start: none was added beside them.
+    expect(await byLabel(`count(lro_outcomes{job="${SCRAPE_JOB}", taskQueue="${taskQueue}"})`, 'none')).toEqual({
+      none: Object.values(OUTCOMES_BY_WORKFLOW_TYPE).flat().length,
+    });
     expect(await byLabel(`sum(lro_polls_count{job="${SCRAPE_JOB}", taskQueue="${taskQueue}"})`, 'none')).toEqual({
       none: 5,
     });
@@ -127,7 +172,7 @@ describe('a worker scraped by a real Prometheus', () => {
       `sum by (code) (lro_google_api_errors{job="${SCRAPE_JOB}", code=~"UNAVAILABLE|PERMISSION_DENIED"})`,
       'code',
     );
-    expect(errors).toEqual({ UNAVAILABLE: 1, PERMISSION_DENIED: 1 });
+    expect(errors).toEqual({ UNAVAILABLE: 1, PERMISSION_DENIED: 2 });
   });
 
   test('the alert rules evaluate on the real series and stay quiet while the worker polls', async () => {
@@ -137,7 +182,29 @@ describe('a worker scraped by a real Prometheus', () => {
     expect(rules.map(({ name, health, state, lastError }) => ({ name, health, state, lastError }))).toEqual(
       rules.map(({ name }) => ({ name, health: 'ok', state: 'inactive', lastError: undefined })),
     );
-    expect(rules).toHaveLength(7);
+    expect(rules).toHaveLength(8);
+  });
+
+  test('ERROR outcomes on the real series make LroErrorOutcomes pending', async () => {
+    // Two ERRORs so far (a canceller, a bulk operation): three more cancellers refused by Google make five of eleven.
+    const denied = [
+      operation({ onCancel: 'permission-denied' }),
+      operation({ onCancel: 'permission-denied' }),
+      operation({ onCancel: 'permission-denied' }),
+    ];
+    const runs = await Promise.all(
+      denied.map((op) => startCancel(server.client, { operation: op.url, poll: FAST_POLL }, { taskQueue })),
+    );
+    await Promise.all(runs.map((handle) => handle.result().catch(() => undefined)));
+    const alert = await eventually(
+      () =>
+        byLabel(`ALERTS{alertname="LroErrorOutcomes", taskQueue="${taskQueue}"}`, 'alertstate').catch(
+          () => ({}) as Record<string, number>,
+        ),
+      (value) => value['pending'] === 1,
+      30_000,
+    );
+    expect(alert).toEqual({ pending: 1 });
   });
 
   test('every metric the alert rules and the dashboard read is one the worker exports', async () => {
@@ -170,12 +237,12 @@ describe('a worker scraped by a real Prometheus', () => {
       }),
     );
     expect(results.filter(({ result }) => result !== 'data' && result !== 'empty')).toEqual([]);
-    expect(results.filter(({ where, result }) => /Outcomes|Cancellers ended/.test(where) && result !== 'data')).toEqual(
+    expect(results.filter(({ where, result }) => /Outcomes|Not confirmed/.test(where) && result !== 'data')).toEqual(
       [],
     );
   });
 
-  test('on SIGTERM: not ready while in-flight work drains, still alive and scraped; then down for Prometheus', async () => {
+  test('on SIGTERM: not ready while in-flight work drains, still alive and scraped; then down for Prometheus, and gone once discovery drops it', async () => {
     const stalled = operation();
     emulator.failNext({ route: 'get', name: stalled.name }, { stallMs: 4_000 });
     await startCancel(server.client, { operation: stalled.url, poll: FAST_POLL }, { taskQueue });
@@ -207,6 +274,41 @@ describe('a worker scraped by a real Prometheus', () => {
       15_000,
     );
     expect(down).toBe('pending');
+
+    // The rule looks back at the count once a minute (on the minute): wait until one such look has seen the worker.
+    await eventually(
+      () => byLabel(`max_over_time(count(up{job="${SCRAPE_JOB}"})[1h:1m])`, 'none'),
+      (value) => value['none'] === 1,
+      65_000,
+    );
+    // Service discovery drops the worker (as Docker's DNS drops an exited container): its `up` series ends.
+    writeFileSync(prometheus.targets, JSON.stringify([{ targets: [] }]));
+    const gone = await eventually(
+      async () => (await alertRules()).find((rule) => rule.name === 'LroWorkerGone')?.state,
+      (state) => state === 'pending',
+      30_000,
+    );
+    expect(gone).toBe('pending');
+    expect(await byLabel(`count(up{job="${SCRAPE_JOB}"}) or vector(0)`, 'none')).toEqual({ none: 0 });
+  }, 180_000);
+});
+
+describe('the test Prometheus itself', () => {
+  test('one that never becomes ready is stopped, and its directory removed, before the error', async () => {
+    const fake = mkdtempSync(join(tmpdir(), 'lro-fake-prometheus-'));
+    try {
+      // Starts, records its PID, and never answers.
+      const binary = join(fake, 'prometheus');
+      writeFileSync(binary, `#!/bin/sh\necho $$ > ${join(fake, 'pid')}\nexec sleep 60\n`, { mode: 0o755 });
+      await expect(startPrometheus(binary, '127.0.0.1:1', { readyWithinMs: 1_000, under: fake })).rejects.toThrow(
+        /did not become ready/,
+      );
+      expect(readdirSync(fake).sort()).toEqual(['pid', 'prometheus']);
+      const pid = Number(readFileSync(join(fake, 'pid'), 'utf8'));
+      expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
   });
 });
 
@@ -226,37 +328,59 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-/** Prometheus on a free loopback port, scraping `target` every second as the shipped config's job does. */
-async function startPrometheus(binary: string, target: string): Promise<typeof prometheus> {
-  const dir = mkdtempSync(join(tmpdir(), 'lro-prometheus-'));
+/**
+ * Prometheus on a free loopback port, scraping `target` every second as the shipped config's job does, found through a
+ * targets file (service discovery a test can change). If it does not become ready, it is stopped and its directory
+ * removed before the error is thrown.
+ */
+async function startPrometheus(
+  binary: string,
+  target: string,
+  { readyWithinMs = 30_000, under = tmpdir() } = {},
+): Promise<typeof prometheus> {
+  const dir = mkdtempSync(join(under, 'lro-prometheus-'));
+  const targets = join(dir, 'targets.json');
+  writeFileSync(targets, JSON.stringify([{ targets: [target] }]));
   const config = {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
     rule_files: [ALERTS_FILE],
-    scrape_configs: [{ job_name: SCRAPE_JOB, static_configs: [{ targets: [target] }] }],
+    scrape_configs: [{ job_name: SCRAPE_JOB, file_sd_configs: [{ files: [targets], refresh_interval: '1s' }] }],
   };
   // JSON is YAML.
   writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config));
-  const listen = `127.0.0.1:${await freePort()}`;
-  const child = spawn(binary, [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=${listen}`,
-  ]);
-  let log = '';
-  child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const url = `http://${listen}`;
-  const ready = await eventually(
-    () =>
-      fetch(`${url}/-/ready`).then(
-        (res) => res.ok,
-        () => false,
-      ),
-    (ok) => ok || child.exitCode !== null,
-    30_000,
-  );
-  if (!ready) throw new Error(`prometheus did not become ready:\n${log}`);
-  return { child, url, log: () => log, dir };
+  let child: ChildProcess | undefined;
+  try {
+    const listen = `127.0.0.1:${await freePort()}`;
+    const started = spawn(binary, [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=${listen}`,
+    ]);
+    child = started;
+    let log = '';
+    started.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    started.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const url = `http://${listen}`;
+    const ready = await eventually(
+      () =>
+        fetch(`${url}/-/ready`).then(
+          (res) => res.ok,
+          () => false,
+        ),
+      (ok) => ok || started.exitCode !== null,
+      readyWithinMs,
+    );
+    if (!ready) throw new Error(`prometheus did not become ready:\n${log}`);
+    return { child: started, url, log: () => log, dir, targets };
+  } catch (err) {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** The worker binary, its Temporal, Google and LRO variables aimed at the dev server and the emulator. */
@@ -311,6 +435,16 @@ async function api<T>(path: string): Promise<T> {
   const body = (await res.json()) as { status: string; data: T; error?: string };
   if (body.status !== 'success') throw new Error(`${path}: ${body.error ?? res.status}`);
   return body.data;
+}
+
+/** An instant query's `lro_outcomes` samples as `{ "<workflowType> <outcome>": number }`. */
+async function counts(promql: string): Promise<Record<string, number>> {
+  const data = await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(
+    `/api/v1/query?query=${encodeURIComponent(promql)}`,
+  );
+  return Object.fromEntries(
+    data.result.map(({ metric, value }) => [`${metric['workflowType']} ${metric['outcome']}`, Number(value[1])]),
+  );
 }
 
 /** An instant query's samples as `{ [value of label]: number }`. */

@@ -15,6 +15,7 @@ import { GoogleEmulator } from '../src/testing/emulator';
 import { startDevServer } from '../src/testing/temporal-servers';
 import { buildDist, ROOT } from './support/build';
 import { unique } from './support/harness';
+import { startTcpProxy } from './support/tcp-proxy';
 
 const WORKER = join(ROOT, 'dist', 'src', 'temporal', 'worker-main.js');
 
@@ -179,13 +180,21 @@ describe('a running worker', () => {
     expect((await handle.result()).outcome).toBe('CANCELLED');
 
     let metrics = '';
+    /** The value of the sample of `metric` whose labels include every one of `tags`. */
+    const sample = (metric: string, ...tags: string[]) =>
+      metrics
+        .split('\n')
+        .find((line) => line.startsWith(`${metric}{`) && tags.every((tag) => line.includes(tag)))
+        ?.split(' ')
+        .at(-1);
+    const cancelled = ['outcome="CANCELLED"', 'workflowType="cancelOperation"'];
     await until(async () => {
       metrics = await (await fetch(`http://${bind}/metrics`)).text();
-      return metrics.includes(`${OUTCOMES_METRIC}{`);
+      return sample(OUTCOMES_METRIC, ...cancelled) === '1';
     }, worker.exit);
-    const sample = (metric: string, tag: string) =>
-      new RegExp(`^${metric}\\{[^}]*${tag}[^}]*\\} (\\d+)$`, 'm').exec(metrics)?.[1];
-    expect(sample(OUTCOMES_METRIC, 'outcome="CANCELLED"')).toBe('1');
+    // Every other outcome's series is there too, at 0 since the worker started.
+    expect(sample(OUTCOMES_METRIC, 'outcome="ERROR"', 'workflowType="cancelOperation"')).toBe('0');
+    expect(sample(OUTCOMES_METRIC, 'outcome="CANCELLED"', 'workflowType="cancelOperationsBatch"')).toBe('0');
     expect(sample(`${POLLS_METRIC}_count`, 'outcome="CANCELLED"')).toBe('1');
     expect(sample(`${POLLS_METRIC}_sum`, 'outcome="CANCELLED"')).toBe('2');
     expect(sample(GOOGLE_API_ERRORS_METRIC, 'code="UNAVAILABLE"')).toBe('1');
@@ -205,6 +214,47 @@ describe('a running worker', () => {
     expect(answered).not.toContain('taskToken');
     expect(events.find((line) => line.includes(' outcome recorded '))).toContain('outcome=CANCELLED');
   });
+
+  test('/readyz: 503 "unreachable" once Temporal stops answering (the pollers still say POLLING), 200 when it is back', async () => {
+    const proxy = await startTcpProxy(server.connection.options.address);
+    try {
+      const bind = `127.0.0.1:${await freePort()}`;
+      const worker = startWorker({ ...workingEnv(), TEMPORAL_ADDRESS: proxy.hostPort, LRO_METRICS_BIND: bind });
+      await until(() => worker.output().includes('polling task queue'), worker.exit);
+      const readyz = async (): Promise<{ code: number; body: Record<string, unknown> }> => {
+        const res = await fetch(`http://${bind}/readyz`);
+        return { code: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      expect((await readyz()).code).toBe(200);
+
+      proxy.cut();
+      const cutAt = Date.now();
+      let down = await readyz();
+      await until(async () => (down = await readyz()).code !== 200, worker.exit, 25_000);
+      expect(Date.now() - cutAt).toBeLessThan(21_000);
+      expect(down).toEqual({
+        code: 503,
+        body: expect.objectContaining({
+          status: 'unreachable',
+          reason: expect.stringMatching(/^Temporal has not answered the worker for \d+ s/) as string,
+          runState: 'RUNNING',
+          workflowPollerState: 'POLLING',
+          activityPollerState: 'POLLING',
+        }) as unknown,
+      });
+      // Alive all the same: restarting the worker would not bring Temporal back.
+      expect((await fetch(`http://${bind}/healthz`)).status).toBe(200);
+
+      proxy.restore();
+      let up = down;
+      await until(async () => (up = await readyz()).code === 200, worker.exit, 30_000);
+      expect(up.body).toMatchObject({ status: 'ready' });
+      worker.child.kill('SIGTERM');
+      expect((await worker.exit).code).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  }, 90_000);
 
   test('LRO_LOG_FORMAT=json: one JSON object a line, with the operation, the workflow ID and the outcome', async () => {
     const env = { ...workingEnv(), LRO_LOG_FORMAT: 'json' };

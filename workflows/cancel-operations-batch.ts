@@ -7,6 +7,7 @@
 import {
   continueAsNew,
   getExternalWorkflowHandle,
+  metricMeter,
   proxyActivities,
   setHandler,
   sleep,
@@ -35,6 +36,7 @@ import {
 } from '../src/domain/bulk-progress';
 import { WAIT_CALL_MAX_MS } from '../src/domain/canceller-input';
 import { InvalidArgumentError } from '../src/domain/invalid-argument';
+import { countOutcome } from '../src/domain/metrics';
 import { parseOperationRef } from '../src/domain/operation-ref';
 
 /** Cancels per `sendCancels` activity: small enough that a retried chunk costs little. */
@@ -127,6 +129,15 @@ export async function cancelOperationsBatch(input: BatchInput, carried?: BatchSt
     retry: { maximumInterval: '60s' },
   });
   const open = (): boolean => state.ops.some((op) => op.s !== 'done');
+  // Each operation's outcome is counted once, by the run in which it ended (the metric meter skips replays).
+  const counted = state.ops.map((op) => op.s === 'done');
+  const countEnded = (): void => {
+    state.ops.forEach((op, i) => {
+      if (op.s !== 'done' || counted[i]) return;
+      counted[i] = true;
+      countOutcome(metricMeter, op.o ?? 'TIMED_OUT');
+    });
+  };
   const due = (op: OpState, now: number): boolean => (op.nb ?? 0) <= now;
   let lastRoundAt = -Infinity;
   let lastRoundQuick = false;
@@ -218,6 +229,7 @@ export async function cancelOperationsBatch(input: BatchInput, carried?: BatchSt
       }
     }
     expire(state.ops, Date.now());
+    countEnded();
     await report();
     if (open() && longHistory()) {
       await continueAsNew<typeof cancelOperationsBatch>(input, state);

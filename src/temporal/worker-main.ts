@@ -13,7 +13,7 @@ import { activityDepsFromEnv } from '../google/activity-deps';
 import { EXIT_CODES, firstLine, ExitError } from '../domain/exit-codes';
 import { redactCredentials } from '../domain/redaction';
 import { InvalidArgumentError } from '../domain/invalid-argument';
-import { POLLS_BUCKETS, POLLS_METRIC } from '../domain/metrics';
+import { POLLS_BUCKETS, POLLS_METRIC, zeroOutcomes } from '../domain/metrics';
 import type { OperationsClientOptions } from '../google/operations-client';
 import { ensureSearchAttributes } from './search-attribute-registration';
 import { DEFAULT_TASK_QUEUE } from '../domain/task-queue';
@@ -27,6 +27,7 @@ import {
 import { LineLogger, logFormatFromEnv, type LogFormat } from './log-format';
 import { describeTracesUrl, startTracing, tracingFromEnv, type Tracing } from './tracing';
 import { freeLoopbackPort, serveMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint';
+import { watchTemporal, type TemporalWatch } from './temporal-check';
 import { createCancellerWorker, usesPrebuiltBundle, type CancellerWorkerOptions } from './worker';
 import { describeDeployment, workerDeploymentFromEnv } from './worker-deployment';
 import { PREBUILT_BUNDLE_PATH, PREBUILT_TRACED_BUNDLE_PATH, prebuiltWorkflowBundle } from './workflow-bundle';
@@ -110,6 +111,8 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   let endpoint: MetricsEndpoint | undefined;
   /** The worker the probes report on, once it exists. */
   let probed: Worker | undefined;
+  /** Whether Temporal still answers, for /readyz: the pollers' state cannot tell. */
+  let watch: TemporalWatch | undefined;
   try {
     if (metricsBind) {
       const exporter = await installRuntimeWithExporter(logFormat, metricsBind);
@@ -118,6 +121,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         bind: metricsBind,
         upstream: exporter,
         status: () => probed?.getStatus(),
+        temporal: () => watch?.reachability(),
       }).catch((err: unknown) => {
         throw new ExitError(`cannot serve metrics on ${metricsBind} (${firstLine(err)})`, EXIT_CODES.ERROR);
       });
@@ -133,6 +137,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       });
     }
     connection = await connectToTemporal(target, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    if (endpoint) watch = watchTemporal(connection);
     await registerSearchAttributes(connection, target, env, log);
     await checkGoogleCredentials(deps);
 
@@ -151,6 +156,10 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     });
     if (stop.signal.aborted) return;
 
+    if (metricsBind) {
+      // Tagged as the worker tags its workflows' metrics: the same series, there from the start.
+      zeroOutcomes(Runtime.instance().metricMeter.withTags({ namespace: target.namespace, taskQueue }));
+    }
     probed = worker;
     const running = worker.run();
     const shutdown = (): void => {
@@ -172,6 +181,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     process.off('SIGTERM', onSignal);
     options.signal?.removeEventListener('abort', onSignal);
     await endpoint?.close();
+    watch?.stop();
     await connection?.close().catch(() => undefined);
     await deps.dispatcher.close().catch(() => undefined);
     // Last: the worker's final spans (its workflows' among them, through the plugin's sink) are buffered by now.

@@ -34,6 +34,7 @@ export const SDK_METRICS: readonly string[] = [
   'temporal_activity_poll_no_task',
   'temporal_activity_execution_failed',
   'temporal_activity_execution_latency_bucket',
+  'temporal_worker_task_slots_available',
   'temporal_worker_task_slots_used',
   'temporal_workflow_task_schedule_to_start_latency_bucket',
 ];

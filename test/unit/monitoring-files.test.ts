@@ -91,6 +91,7 @@ describe('the alert rules', () => {
       'LroTimedOutOutcomes',
       'LroGoogleApiErrors',
       'LroWorkerDown',
+      'LroWorkerGone',
       'LroWorkerNotPolling',
       'LroNoWorkerPolling',
     ]);
