@@ -5,6 +5,4 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/'],
   // Each scenario bounds its own waits; this is the backstop.
   testTimeout: 240_000,
-  // The faults kill and restart processes on a schedule: one file at a time.
-  maxWorkers: 1,
 };

@@ -93,6 +93,8 @@ export interface MetricsEndpointOptions {
   temporal: () => TemporalReachability | undefined;
   /** How long `/metrics` waits for Core's exporter before answering 502. @default 10000 */
   upstreamTimeoutMs?: number;
+  /** Open connections beyond this are dropped at once. @default 1024 */
+  maxConnections?: number;
 }
 
 /** A running {@link serveMetricsEndpoint}. */
@@ -111,8 +113,11 @@ const SERVER_LIMITS = {
   // Node checks those timeouts this often (30 s by default, which would make 10 s up to 40).
   connectionsCheckingInterval: 2_000,
 };
-/** Connections beyond this are dropped at once. */
-const MAX_CONNECTIONS = 64;
+/**
+ * Connections beyond this are dropped at once: enough that holding them all open costs an attacker as much as
+ * exhausting file descriptors would, so a cap cannot be used to starve the probes.
+ */
+const MAX_CONNECTIONS = 1_024;
 
 /**
  * Serves `/metrics`, `/healthz` and `/readyz` on `options.bind`; rejects when it cannot listen there.
@@ -125,7 +130,8 @@ const MAX_CONNECTIONS = 64;
  */
 export async function serveMetricsEndpoint(options: MetricsEndpointOptions): Promise<MetricsEndpoint> {
   const server = createServer(SERVER_LIMITS, (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://endpoint').pathname;
+    // Not `new URL`: Node's parser lets through targets it throws on (`//`), and a throw here would end the worker.
+    const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/metrics' && path !== '/healthz' && path !== '/readyz') return plain(res, 404, 'not found\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
@@ -148,7 +154,7 @@ export async function serveMetricsEndpoint(options: MetricsEndpointOptions): Pro
     res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : `${body}\n`);
   });
-  server.maxConnections = MAX_CONNECTIONS;
+  server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
   const { host, port } = splitHostPort(options.bind);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

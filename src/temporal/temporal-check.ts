@@ -4,6 +4,7 @@
  * tell; a cheap call on the same connection every few seconds can. Node only.
  */
 import type { NativeConnection } from '@temporalio/worker';
+import { redactCredentials } from '../domain/redaction';
 import { connectFailureReason } from './temporal-connect';
 
 /** What the checks found so far. */
@@ -31,11 +32,12 @@ export interface TemporalWatch {
 }
 
 /** The part of a connection the checks use. */
-export type CheckedConnection = Pick<NativeConnection, 'workflowService'>;
+export type CheckedConnection = Pick<NativeConnection, 'workflowService' | 'withDeadline'>;
 
 /**
  * Asks Temporal for its system info (the call every SDK makes when it connects, allowed to any client) now and then
- * `everyMs` after each answer or failure, never two at once.
+ * `everyMs` after each answer, failure or timeout: a call that never ends (a network that drops packets silently)
+ * does not stop the checks.
  */
 export function watchTemporal(connection: CheckedConnection, options: WatchTemporalOptions = {}): TemporalWatch {
   const everyMs = options.everyMs ?? 5_000;
@@ -45,27 +47,33 @@ export function watchTemporal(connection: CheckedConnection, options: WatchTempo
   let timer: NodeJS.Timeout | undefined;
 
   const check = (): void => {
-    // Core retries the call on its own schedule, past any deadline we give it: time it out here, and let a late
-    // answer still count.
+    let next = false;
+    const scheduleNext = (): void => {
+      if (next || stopped) return;
+      next = true;
+      timer = setTimeout(check, everyMs);
+      timer.unref();
+    };
+    // The deadline ends the call (DEADLINE_EXCEEDED is not retried); this timer is for a call that ends later still.
+    // A late answer still counts.
     const late = setTimeout(() => {
       found = { ...found, error: `no answer within ${timeoutMs} ms` };
+      scheduleNext();
     }, timeoutMs);
     late.unref();
-    void connection.workflowService
-      .getSystemInfo({})
+    void connection
+      .withDeadline(Date.now() + timeoutMs, () => connection.workflowService.getSystemInfo({}))
       .then(
         () => {
           found = { answeredAt: Date.now() };
         },
         (err: unknown) => {
-          found = { ...found, error: connectFailureReason(err) };
+          found = { ...found, error: redactCredentials(connectFailureReason(err)) };
         },
       )
       .finally(() => {
         clearTimeout(late);
-        if (stopped) return;
-        timer = setTimeout(check, everyMs);
-        timer.unref();
+        scheduleNext();
       });
   };
   check();

@@ -70,6 +70,7 @@ describe('watchTemporal', () => {
   function connection(answer: () => 'ok' | 'fail' | 'hang'): CheckedConnection & { calls: number } {
     const fake = {
       calls: 0,
+      withDeadline: <T>(_deadline: number, fn: () => Promise<T>): Promise<T> => fn(),
       workflowService: {
         getSystemInfo: () => {
           fake.calls += 1;
@@ -123,8 +124,9 @@ describe('watchTemporal', () => {
     expect(conn.calls).toBe(calls);
   });
 
-  test('a check with no answer fails at its timeout, and no second one starts meanwhile', async () => {
-    const conn = connection(() => 'hang');
+  test('a check with no answer fails at its timeout, and the checks go on: Temporal back is seen', async () => {
+    let answer: 'ok' | 'hang' = 'hang';
+    const conn = connection(() => answer);
     const watch = watchTemporal(conn, { everyMs: 10, timeoutMs: 50 });
     try {
       const found = await eventually(
@@ -133,8 +135,14 @@ describe('watchTemporal', () => {
         2_000,
       );
       expect(found).toEqual({ error: 'no answer within 50 ms' });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(conn.calls).toBe(1);
+      answer = 'ok';
+      const back = await eventually(
+        async () => watch.reachability(),
+        (value) => value.answeredAt !== undefined,
+        2_000,
+      );
+      expect(back.error).toBeUndefined();
+      expect(conn.calls).toBeGreaterThanOrEqual(2);
     } finally {
       watch.stop();
     }
@@ -175,6 +183,7 @@ describe('serveMetricsEndpoint', () => {
       status: () => status,
       temporal: () => temporal,
       upstreamTimeoutMs: 300,
+      maxConnections: 64,
     });
   });
   afterEach(() => endpoint?.close());
@@ -345,10 +354,25 @@ describe('serveMetricsEndpoint', () => {
     socket.resume();
     await new Promise((resolve) => socket.once('close', resolve));
     // headersTimeout is 10 s, checked every 2 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(9_000);
     expect(Date.now() - started).toBeLessThan(14_000);
   }, 30_000);
 
-  test('past 64 open connections, more are dropped until one closes', async () => {
+  test('a request target a URL parser would throw on is answered 404, and the endpoint goes on', async () => {
+    for (const target of ['//', '//[', 'http://a:99999/']) {
+      const socket = await openSocket();
+      const answer = await new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.once('close', () => resolve(text));
+        socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      });
+      expect({ target, status: answer.split('\r\n')[0] }).toEqual({ target, status: 'HTTP/1.1 404 Not Found' });
+    }
+    expect((await fetch(`http://${bind}/healthz`)).status).toBe(200);
+  });
+
+  test('past 64 open connections (as set here), more are dropped until one closes', async () => {
     const sockets = await Promise.all(Array.from({ length: 64 }, () => openSocket()));
     try {
       await expect(fetch(`http://${bind}/healthz`)).rejects.toThrow();
