@@ -66,7 +66,7 @@ interface Sizes {
 }
 
 const FULL: Sizes = { overhead: 1_000, economyRuns: 20, waiting: 2_000, scale: 10_000, fleet: 1_000 };
-const QUICK: Sizes = { overhead: 200, economyRuns: 10, waiting: 2_000, scale: 1_000, fleet: 1_000 };
+const QUICK: Sizes = { overhead: 200, economyRuns: 10, waiting: 1_000, scale: 500, fleet: 250 };
 
 async function main(argv: readonly string[]): Promise<number> {
   const onlyAt = argv.indexOf('--only');

@@ -1,12 +1,12 @@
 /**
  * `npm run demo` as a person runs it: the built script in a child process, offline, against a real dev server.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { OUTCOMES } from '../src/domain/outcome';
 import { DEMO_OPERATIONS, type DemoOperation } from '../src/testing/demo-operations';
+import { buildDist, ROOT } from './support/build';
 
-const ROOT = resolve(__dirname, '..');
 const DEMO = resolve(ROOT, 'dist/src/demo/main.js');
 
 interface Exit {
@@ -43,11 +43,8 @@ function rowOf(stdout: string, op: DemoOperation): string[] | undefined {
 let demo: Exit;
 
 beforeAll(async () => {
-  // Always rebuild: the test runs what `npm run demo` runs, and a stale dist/ would test old code.
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
+  // The test runs what `npm run demo` runs: dist/ as this run built it, never a stale one.
+  await buildDist();
   demo = await runDemo();
 }, 120_000);
 
