@@ -1,13 +1,15 @@
 /**
  * Section 5 of the benchmark: a fleet. The same cancellations, once as one `cancelOperations` and once as as many
  * separate `cancelOperation` runs, side by side: Google calls of each kind, wall time, detection lag, history
- * events. Then the case where listing does not pay (a few of ours in a long list), where the bulk must not make
- * more calls than separate cancellers.
+ * events. Then the case where listing does not pay (a few of ours in a long list), where no round of the bulk may
+ * cost more than a GET per operation. Both bulk runs' waits between rounds are checked against their schedule.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { bulkStatusQuery, type CancelOperationsResult } from '../src/domain/bulk-api';
+import type { BatchInput } from '../src/domain/bulk-api';
 import type { ConfirmAnswer, ConfirmCall } from '../src/domain/bulk-calls';
+import { pollDelay } from '../src/domain/backoff';
 import { startCancelAll } from '../src/temporal/bulk-client';
 import { seededRandom } from '../src/testing/seeded-random';
 import type { LoggedCall } from './emulator-process';
@@ -38,6 +40,8 @@ interface Measured {
   lagsMs: number[];
   events: number;
   finished: number;
+  /** Every run that did the cancelling. */
+  handles: WorkflowHandle[];
 }
 
 /** Section 5: `n` operations in one location, cancelled in bulk and separately; and a list that does not pay. */
@@ -62,7 +66,6 @@ export async function fleet(stack: Stack, n: number): Promise<string> {
 
   progress(`   where listing does not pay: 20 operations of ours among 20,000 in one location...`);
   const few = 20;
-  let rounds: Round[] = [];
   // Side by side at once: twenty operations each are no load, and the pair takes half a minute instead of one.
   const [crowdSeparate, crowdBulk] = await Promise.all([
     measure(
@@ -91,9 +94,7 @@ export async function fleet(stack: Stack, n: number): Promise<string> {
         const result: CancelOperationsResult | undefined = await handle.result().catch(() => undefined);
         if (result?.counts.CANCELLED !== few)
           failures.push(`crowd, bulk: ${result?.counts.CANCELLED ?? 0} of ${few} CANCELLED`);
-        const handles = await runsOf(stack, handle);
-        rounds = (await pool(handles, 8, confirmationRounds)).flat();
-        return { handles, finished: result?.counts.CANCELLED ?? 0 };
+        return { handles: await runsOf(stack, handle), finished: result?.counts.CANCELLED ?? 0 };
       },
       20_000,
     ),
@@ -102,15 +103,30 @@ export async function fleet(stack: Stack, n: number): Promise<string> {
   const confirming = (m: Measured): number => m.calls.get + m.calls.list + m.calls.wait;
   const ratio = confirming(bulk) / confirming(separate);
   const crowdRatio = confirming(crowdBulk) / confirming(crowdSeparate);
+  const [bulkRecord, crowdRecord] = await Promise.all([batchRecord(bulk.handles), batchRecord(crowdBulk.handles)]);
+  const { rounds } = crowdRecord;
   const dearRounds = rounds.filter((r) => r.calls > r.operations).length;
-  const roundsOk = rounds.length > 0 && dearRounds === 0;
+  // Every call the emulator logged is in a round the history shows: no attempt or run was left out of the check.
+  const roundsOk = rounds.length > 0 && dearRounds === 0 && sum(rounds, 'calls') === confirming(crowdBulk);
+  const cadenceOk = (r: BatchRecord): boolean => r.timers > 0 && r.lateTimers === 0;
+  for (const [what, record] of [
+    ['the bulk of the fleet', bulkRecord],
+    ['the bulk where listing does not pay', crowdRecord],
+  ] as const) {
+    if (!cadenceOk(record)) {
+      failures.push(
+        `fleet: in ${what}, ${record.lateTimers} of ${record.timers} waits between rounds were longer than the schedule's`,
+      );
+    }
+  }
   if (!(ratio <= 0.1)) failures.push(`fleet: confirmation calls ratio ${ratio.toFixed(3)} is above 1/10`);
   const lagOk = percentile(bulk.lagsMs, 50) <= percentile(separate.lagsMs, 50) + LAG_SLACK_MS;
   if (!lagOk) failures.push('fleet: the bulk median detection lag is more than 1 s worse than separate cancellers');
   if (!roundsOk) {
     failures.push(
       `fleet: where listing does not pay, ${dearRounds} of ${rounds.length} confirmation rounds made more calls than ` +
-        'the operations they confirmed',
+        `the operations they confirmed, or the rounds' ${sum(rounds, 'calls')} calls are not the ` +
+        `${confirming(crowdBulk)} the emulator logged`,
     );
   }
   if (!(crowdRatio <= CROWD_RATIO_MAX)) {
@@ -155,7 +171,8 @@ export async function fleet(stack: Stack, n: number): Promise<string> {
     `Confirmation calls, bulk ÷ separate: **${ratio.toFixed(3)}** (goal ≤ 0.1); median lag ` +
       `${secs(percentile(bulk.lagsMs, 50))} against ${secs(percentile(separate.lagsMs, 50))} (goal: within ` +
       `${secs(LAG_SLACK_MS, 0)}: ${lagOk ? 'met' : 'MISSED'}; one schedule drives both, and the bulk's operations ` +
-      `share one jittered sequence of rounds, so its median moves by a few tenths of a second from run to run).`,
+      `share one jittered sequence of rounds, so its median moves by a few tenths of a second from run to run). ` +
+      `The cadence, exactly, from the batch's history: ${cadence(bulkRecord)}.`,
     '',
     `Where listing does not pay: ${few} operations of ours in a location that lists 20,000 running others (20 ` +
       `pages of 1,000). The bulk learns that from its first page (it saved no GET) and confirms by GET from then on; ` +
@@ -163,9 +180,10 @@ export async function fleet(stack: Stack, n: number): Promise<string> {
     '',
     table(header, [row(`${few} × cancelOperation`, crowdSeparate), row('1 × cancelOperations', crowdBulk)]),
     '',
-    `Rounds of the bulk, from its history: ${rounds.length}, reading ${sum(rounds, 'operations')} operations with ` +
-      `${sum(rounds, 'calls')} calls; ${dearRounds} made more calls than the operations it confirmed ` +
-      `(goal 0: ${roundsOk ? 'met' : 'MISSED'}). In all, ${confirming(crowdBulk)} confirmation calls against ` +
+    `Rounds of the bulk, from its history: ${rounds.length}, asked to confirm ${sum(rounds, 'operations')} ` +
+      `operations in all, with ${sum(rounds, 'calls')} calls (the emulator logged ${confirming(crowdBulk)}); ` +
+      `${dearRounds} made more calls than the operations it was asked to confirm (goal 0: ` +
+      `${roundsOk ? 'met' : 'MISSED'}); ${cadence(crowdRecord)}. In all, ${confirming(crowdBulk)} confirmation calls against ` +
       `${confirming(crowdSeparate)}: ${crowdRatio.toFixed(2)} (goal ≤ ${CROWD_RATIO_MAX}: ` +
       `${crowdRatio <= CROWD_RATIO_MAX ? 'met' : 'MISSED'}; the same schedule drives both, and its jitter moves ` +
       `each total by a few calls from run to run, so the round is what is exact).`,
@@ -179,33 +197,67 @@ interface Round {
 }
 
 /**
- * How much later the bulk's median detection may be than separate cancellers': a bulk that confirmed on a slower
- * cadence than the schedule would be tens of seconds late.
+ * How much later the bulk's median detection may be than separate cancellers'. The lag of operations that take 2 to
+ * 30 s moves little with the cadence, so this only catches the gross; the waits between rounds are checked exactly.
  */
 const LAG_SLACK_MS = 1_000;
 
 /** Bulk ÷ separate confirmation calls allowed where listing does not pay (the jitter moves either side). */
 const CROWD_RATIO_MAX = 1.1;
 
-/** The `confirmOperations` rounds in one run's history, each as its call and answer recorded. */
-async function confirmationRounds(handle: WorkflowHandle): Promise<Round[]> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const calls = new Map<string, number>();
-  for (const event of events) {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name !== 'confirmOperations') continue;
-    const call = defaultPayloadConverter.fromPayload<ConfirmCall>(scheduled.input?.payloads?.[0] ?? {});
-    calls.set(String(event.eventId), call.operations.length);
+/** What a bulk cancel's batches recorded: their confirmation rounds, and the waits between them. */
+interface BatchRecord {
+  rounds: Round[];
+  /** Timers the batches started between rounds, and those longer than the schedule allows at their round. */
+  timers: number;
+  lateTimers: number;
+}
+
+/**
+ * Reads every batch run's history: each `confirmOperations` round as its call and answer recorded, and each wait
+ * against the batch's own schedule at that round (at most the schedule's interval with the largest jitter).
+ */
+async function batchRecord(handles: readonly WorkflowHandle[]): Promise<BatchRecord> {
+  const batches = handles.filter((h) => /\/batch-\d+$/.test(h.workflowId));
+  const runs = await pool(batches, 8, async (handle) => (await handle.fetchHistory()).events ?? []);
+  const record: BatchRecord = { rounds: [], timers: 0, lateTimers: 0 };
+  for (const events of runs) {
+    const started = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+    const input = defaultPayloadConverter.fromPayload<BatchInput>(started[0] ?? {});
+    // A run continued as new carries its round count in its state.
+    const carried = started[1] && defaultPayloadConverter.fromPayload<{ attempt: number } | null>(started[1]);
+    let attempt = carried?.attempt ?? 0;
+    const calls = new Map<string, number>();
+    for (const event of events) {
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name === 'confirmOperations') {
+        const call = defaultPayloadConverter.fromPayload<ConfirmCall>(scheduled.input?.payloads?.[0] ?? {});
+        calls.set(String(event.eventId), call.operations.length);
+        attempt += 1;
+      }
+      const completed = event.activityTaskCompletedEventAttributes;
+      const operations = calls.get(String(completed?.scheduledEventId));
+      if (completed && operations !== undefined) {
+        const answer = defaultPayloadConverter.fromPayload<ConfirmAnswer>(completed.result?.payloads?.[0] ?? {});
+        record.rounds.push({ operations, calls: answer.calls.get + answer.calls.list + answer.calls.wait });
+      }
+      const timer = event.timerStartedEventAttributes?.startToFireTimeout;
+      if (timer) {
+        const ms = Number(timer.seconds ?? 0) * 1000 + Math.round((timer.nanos ?? 0) / 1e6);
+        record.timers += 1;
+        if (ms > pollDelay(input.schedule, Math.max(0, attempt - 1), 1)) record.lateTimers += 1;
+      }
+    }
   }
-  const rounds: Round[] = [];
-  for (const event of events) {
-    const completed = event.activityTaskCompletedEventAttributes;
-    const operations = calls.get(String(completed?.scheduledEventId));
-    if (!completed || operations === undefined) continue;
-    const answer = defaultPayloadConverter.fromPayload<ConfirmAnswer>(completed.result?.payloads?.[0] ?? {});
-    rounds.push({ operations, calls: answer.calls.get + answer.calls.list + answer.calls.wait });
-  }
-  return rounds;
+  return record;
+}
+
+/** A sentence on a batch's waits between rounds. */
+function cadence(record: BatchRecord): string {
+  return (
+    `${record.lateTimers} of the ${record.timers} waits between rounds were longer than the schedule allows ` +
+    `(goal 0: ${record.timers > 0 && record.lateTimers === 0 ? 'met' : 'MISSED'})`
+  );
 }
 
 function sum(rounds: readonly Round[], key: keyof Round): number {
@@ -255,7 +307,7 @@ async function measure(
     lagsMs.push((seen?.at ?? NaN) - doneAt);
   }
   const events = (await pool(handles, 8, async (h) => (await h.describe()).historyLength)).reduce((a, b) => a + b, 0);
-  return { calls, wallMs, lagsMs, events, finished };
+  return { calls, wallMs, lagsMs, events, finished, handles };
 }
 
 /** Every run of a bulk cancel: the parent and each batch, across continue-as-new. */

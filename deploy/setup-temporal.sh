@@ -5,7 +5,8 @@
 #   setup-temporal.sh schema      before the server: create the two databases, bring both schemas to the version of
 #                                 the schema tool (which is the server's: they ship together)
 #   setup-temporal.sh namespace   after the server: wait until it answers, create the namespace with an explicit
-#                                 retention, register LroOperation, LroService and LroOutcome as Keyword
+#                                 retention, register LroOperation, LroService and LroOutcome as Keyword, and wait
+#                                 until the frontend resolves them
 #
 # docker-compose.yml runs it in temporalio/admin-tools; `npm run test:postgres` runs it with the same tools built
 # from the server's Go module. It reads its settings from the environment:
@@ -86,7 +87,14 @@ namespace() {
   for name in $SEARCH_ATTRIBUTES; do
     retry "register search attribute $name" register "$ns" "$name"
   done
-  log "search attributes $SEARCH_ATTRIBUTES are Keyword in namespace $ns"
+  # Registered is not yet usable: on SQL visibility the frontend learns the attribute when its namespace cache next
+  # refreshes, and until then it refuses a start that sets it ("no mapping defined for search attribute"). A query
+  # naming the attribute goes through the same mapping, so the stack is ready when one is answered.
+  for name in $SEARCH_ATTRIBUTES; do
+    retry "wait until the frontend resolves $name" "$CLI" workflow count --namespace "$ns" --query "$name = 'setup'" \
+      >/dev/null
+  done
+  log "search attributes $SEARCH_ATTRIBUTES are Keyword in namespace $ns, and the frontend resolves them"
 }
 
 # A namespace an earlier attempt created (its answer lost) counts as created.
