@@ -26,7 +26,7 @@ import { runWorker } from '../src/temporal/worker-main';
 import { GoogleEmulator } from '../src/testing/emulator';
 import { startDevServer } from '../src/testing/temporal-servers';
 import { buildDist, ROOT } from './support/build';
-import { eventually, unique, useEmulatorCredentials } from './support/harness';
+import { unique, untilPolling, useEmulatorCredentials } from './support/harness';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver';
 
 const WORKER = join(ROOT, 'dist', 'src', 'temporal', 'worker-main.js');
@@ -306,13 +306,7 @@ async function startInProcess(workflowBundle: WorkflowBundleOption, taskQueue: s
     log: (line) => lines.push(line),
     worker: { workflowBundle },
   });
-  let failed: unknown;
-  done.catch((err: unknown) => (failed = err));
-  await eventually(
-    async () => failed ?? lines.some((line) => line.includes('polling task queue')),
-    (ready) => ready !== false,
-  );
-  if (failed) throw failed;
+  await untilPolling(lines, done);
   return {
     lines,
     async stop() {

@@ -15,7 +15,14 @@ import { startDevServer } from '../src/testing/temporal-servers';
 import { startCancel } from '../src/temporal/client';
 import { runWorker, workerMain } from '../src/temporal/worker-main';
 import { BUILD_ID_ENV, DEPLOYMENT_NAME_ENV } from '../src/temporal/worker-deployment';
-import { eventually, quietRuntime, unique, useEmulatorCredentials, workflowBundle } from './support/harness';
+import {
+  eventually,
+  quietRuntime,
+  unique,
+  untilPolling,
+  useEmulatorCredentials,
+  workflowBundle,
+} from './support/harness';
 
 let server: TestWorkflowEnvironment;
 let emulator: GoogleEmulator;
@@ -72,13 +79,7 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<RunningWorker> {
     },
   };
   running.push(worker);
-  let failed: unknown;
-  done.catch((err: unknown) => (failed = err));
-  await eventually(
-    async () => failed ?? lines.some((line) => line.includes('polling task queue')),
-    (ready) => ready !== false,
-  );
-  if (failed) throw failed;
+  await untilPolling(lines, done);
   return worker;
 }
 

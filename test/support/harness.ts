@@ -204,6 +204,20 @@ export async function eventually<T>(
 }
 
 /**
+ * Waits until a worker `runWorker` started logs that it polls (`lines` are its log lines), or throws why it failed
+ * to start (`done` is its run).
+ */
+export async function untilPolling(lines: readonly string[], done: Promise<unknown>): Promise<void> {
+  let failed: unknown;
+  done.catch((err: unknown) => (failed = err));
+  await eventually(
+    async () => failed ?? lines.some((line) => line.includes('polling task queue')),
+    (ready) => ready !== false,
+  );
+  if (failed) throw failed;
+}
+
+/**
  * Runs a README shell snippet (`examples/*.sh`) as it is written, with the Temporal CLI on the PATH and
  * `TEMPORAL_ADDRESS` aimed at `address`. Resolves to its exit code and output.
  */
